@@ -1,0 +1,205 @@
+/**
+ * postern: the command line. Each command is one entry in `commands`, with its flags,
+ * argument count and help text; `serve` and `localserve` start the supervisor.
+ *
+ * Exit status: 0 success, 1 failure, 2 usage error.
+ */
+
+import denoJson from "./deno.json" with { type: "json" };
+import {
+  type Command,
+  commandHelp,
+  findCommand,
+  overview,
+  parseCommandLine,
+  UsageError,
+} from "./core/cli/cli.ts";
+import { describe, domainsSchema, formatProblem, posternSchema } from "./core/config/mod.ts";
+import { configFiles, loadConfig } from "./workers/supervisor/config_files.ts";
+import { controlRequest } from "./workers/supervisor/control.ts";
+import { prepareLocalserve } from "./workers/supervisor/localserve.ts";
+import { controlSocketPath, serve } from "./workers/supervisor/serve.ts";
+
+const program = "postern";
+const intro = "Postern: an all-in-one mail server (SMTP, IMAP, webmail, admin) for people " +
+  "who run their own email.";
+const encoder = new TextEncoder();
+const out = (text: string) =>
+  Deno.stdout.writeSync(encoder.encode(text.endsWith("\n") ? text : text + "\n"));
+const err = (text: string) =>
+  Deno.stderr.writeSync(encoder.encode(text.endsWith("\n") ? text : text + "\n"));
+
+const configFlag = {
+  config: {
+    type: "string",
+    arg: "FILE",
+    doc: "Static config file; domains.yaml is read from the same directory",
+    default: "config/postern.yaml",
+  },
+} as const;
+
+const commands: Command[] = [
+  {
+    name: "help",
+    args: "[COMMAND]",
+    minArgs: 0,
+    maxArgs: 3,
+    summary: "Show all commands, or the help of one",
+    help: "Without arguments, lists the commands. With a command name, prints its usage, " +
+      "what it does and its flags.",
+    flags: {},
+    run(args) {
+      if (args.length === 0) return out(overview(program, intro, commands)), 0;
+      const { command, rest } = findCommand(commands, args);
+      if (rest.length > 0) throw new UsageError(`Unknown command: ${args.join(" ")}`);
+      out(commandHelp(program, command));
+      return 0;
+    },
+  },
+  {
+    name: "version",
+    args: "",
+    minArgs: 0,
+    maxArgs: 0,
+    summary: "Print the version",
+    help: "Prints Postern's version and the Deno runtime's.",
+    flags: {},
+    run() {
+      out(`postern ${denoJson.version} (deno ${Deno.version.deno})`);
+      return 0;
+    },
+  },
+  {
+    name: "serve",
+    args: "",
+    minArgs: 0,
+    maxArgs: 0,
+    summary: "Run the mail server",
+    help: "Starts the server with the configuration in --config (and domains.yaml beside " +
+      "it), relative to the working directory. Refuses to start when the configuration has " +
+      "problems. SIGTERM, SIGINT or `postern stop` shut it down gracefully: it stops " +
+      "accepting, lets sessions finish until shutdown.deadline, and exits 0.",
+    flags: configFlag,
+    run: (_args, flags) => serve(configFiles(flags.config as string), err),
+  },
+  {
+    name: "localserve",
+    args: "",
+    minArgs: 0,
+    maxArgs: 0,
+    summary: "Run a local server for development (ports + 1000, loopback only)",
+    help: "Runs a server for testing applications on this machine: SMTP on 1025, " +
+      "submission on 1587 (STARTTLS) and 1465 (TLS), IMAP on 1143 (STARTTLS) and 1993 " +
+      "(TLS), on 127.0.0.1 and ::1, with a self-signed certificate and the account " +
+      "postern@localhost. Configuration and data live in --dir and are kept between runs; " +
+      "the configuration is written there on first run.",
+    flags: {
+      dir: {
+        type: "string",
+        arg: "DIR",
+        doc: "Directory for config and data",
+        default: "localserve",
+      },
+    },
+    run: async (_args, flags) => serve(await prepareLocalserve(flags.dir as string), err),
+  },
+  {
+    name: "stop",
+    args: "",
+    minArgs: 0,
+    maxArgs: 0,
+    summary: "Stop a running server gracefully",
+    help: "Asks the server using --config to shut down, through its control socket, and " +
+      "waits until it has. Sessions are ended as on SIGTERM.",
+    flags: configFlag,
+    async run(_args, flags) {
+      const files = configFiles(flags.config as string);
+      const loaded = await loadConfig(files);
+      if (!loaded.ok) {
+        for (const p of loaded.problems) err(formatProblem(p));
+        return 1;
+      }
+      const { config } = loaded;
+      const dataDir = config.dataDir.startsWith("/")
+        ? config.dataDir
+        : `${files.configDir}/${config.dataDir}`;
+      const path = controlSocketPath(dataDir, config.controlSocket, files.configDir);
+      try {
+        const reply = await controlRequest(path, "stop");
+        if (reply.ok !== true) throw new Error(String(reply.error));
+      } catch (e) {
+        err(`postern: cannot stop server at ${path}: ${(e as Error).message}`);
+        return 1;
+      }
+      out("stopped");
+      return 0;
+    },
+  },
+  {
+    name: "config test",
+    args: "",
+    minArgs: 0,
+    maxArgs: 0,
+    summary: "Check the configuration files",
+    help: "Validates postern.yaml and domains.yaml and loads the certificates they name. " +
+      "Prints every problem as file:line: field: message and exits 1 if there is any.",
+    flags: configFlag,
+    async run(_args, flags) {
+      const loaded = await loadConfig(configFiles(flags.config as string));
+      if (loaded.ok) {
+        out(`${loaded.files.configFile}: ok\n${loaded.files.domainsFile}: ok`);
+        return 0;
+      }
+      for (const p of loaded.problems) out(formatProblem(p));
+      return 1;
+    },
+  },
+  {
+    name: "config describe",
+    args: "postern|domains",
+    minArgs: 1,
+    maxArgs: 1,
+    summary: "Print an annotated example config file",
+    help: "Prints postern.yaml or domains.yaml with every field, its default and what it " +
+      "means. config/ holds the same text; a test keeps them equal.",
+    flags: {},
+    run(args) {
+      const which = args[0];
+      if (which !== "postern" && which !== "domains") {
+        throw new UsageError(
+          `Unknown config file: ${which}`,
+          commands.find((c) => c.name === "config describe"),
+        );
+      }
+      out(describe(which === "postern" ? posternSchema : domainsSchema));
+      return 0;
+    },
+  },
+];
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h") {
+    out(overview(program, intro, commands));
+    return argv.length === 0 ? 2 : 0;
+  }
+  try {
+    const { command, rest } = findCommand(commands, argv);
+    if (rest.includes("--help") || rest.includes("-h")) {
+      out(commandHelp(program, command));
+      return 0;
+    }
+    const { args, flags } = parseCommandLine(command, rest);
+    return await command.run(args, flags);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`${program}: ${e.message}`);
+    err(
+      e.command
+        ? commandHelp(program, e.command)
+        : `Run "${program} help" for the list of commands.`,
+    );
+    return 2;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

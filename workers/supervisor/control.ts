@@ -1,0 +1,83 @@
+/**
+ * The control socket: a Unix socket (mode 0600, so only the server's user) through
+ * which CLI commands reach a running server. One request line, one JSON reply line:
+ *
+ *   C: stop        S: {"ok":true,"stopped":true}   (sent once shutdown has finished)
+ *   C: status      S: {"ok":true,"connections":3,...}
+ *
+ * Requests are capped at 1 KiB; anything else gets {"ok":false,"error":...}.
+ */
+
+import * as net from "node:net";
+import { logger } from "../../core/log/mod.ts";
+
+const log = logger("control");
+const maxRequest = 1024;
+
+export type ControlHandler = (command: string) => Promise<Record<string, unknown>>;
+
+/**
+ * Listens on `path`. A stale socket file from a crashed server is replaced; a live one
+ * means another server is running.
+ * @throws Error when another server answers on `path`
+ */
+export async function serveControl(path: string, handle: ControlHandler): Promise<net.Server> {
+  if (await isLive(path)) throw new Error(`Cannot start: a server is already running (${path})`);
+  await Deno.remove(path).catch(() => {});
+  const server = net.createServer((socket) => {
+    let buffered = "";
+    socket.setEncoding("utf8");
+    socket.on("error", () => {});
+    socket.on("data", (chunk: string) => {
+      buffered += chunk;
+      if (buffered.length > maxRequest) return void socket.destroy();
+      const nl = buffered.indexOf("\n");
+      if (nl < 0) return;
+      const command = buffered.slice(0, nl).trim();
+      socket.removeAllListeners("data");
+      handle(command).then(
+        (reply) => socket.end(JSON.stringify(reply) + "\n"),
+        (err: Error) => {
+          log.error("control command failed", { command, err });
+          socket.end(JSON.stringify({ ok: false, error: err.message }) + "\n");
+        },
+      );
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(path, resolve);
+  });
+  await Deno.chmod(path, 0o600);
+  return server;
+}
+
+/** Sends one command to a running server and returns its reply. */
+export function controlRequest(path: string, command: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const socket = net.createConnection(path);
+    let reply = "";
+    socket.setEncoding("utf8");
+    socket.on("connect", () => socket.write(command + "\n"));
+    socket.on("data", (chunk: string) => reply += chunk);
+    socket.on("error", reject);
+    socket.on("close", () => {
+      try {
+        resolve(JSON.parse(reply) as Record<string, unknown>);
+      } catch {
+        reject(new Error(`Cannot read reply from ${path}: ${JSON.stringify(reply.slice(0, 200))}`));
+      }
+    });
+  });
+}
+
+function isLive(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.createConnection(path);
+    socket.on("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on("error", () => resolve(false));
+  });
+}

@@ -1,0 +1,94 @@
+/**
+ * `postern serve` and `postern localserve` at run time: load and check the config,
+ * start the supervisor, open the control socket, watch domains.yaml, and turn SIGTERM,
+ * SIGINT and `postern stop` into one graceful shutdown. Resolves with the exit status.
+ */
+
+import type { Server } from "node:net";
+import { formatProblem } from "../../core/config/mod.ts";
+import { configureLogging, logger } from "../../core/log/mod.ts";
+import { type ConfigFiles, loadConfig, watchDomains } from "./config_files.ts";
+import { serveControl } from "./control.ts";
+import { Supervisor } from "./supervisor.ts";
+
+const log = logger("serve");
+
+/** Control socket path for a config: explicit, or <dataDir>/control.sock. */
+export function controlSocketPath(dataDir: string, configured: string, configDir: string): string {
+  if (configured === "") return `${dataDir}/control.sock`;
+  return configured.startsWith("/") ? configured : `${configDir}/${configured}`;
+}
+
+export async function serve(files: ConfigFiles, out: (line: string) => void): Promise<number> {
+  const loaded = await loadConfig(files);
+  if (!loaded.ok) {
+    for (const p of loaded.problems) out(formatProblem(p));
+    out(`postern: refusing to start: ${loaded.problems.length} problem(s) in the configuration`);
+    return 1;
+  }
+  const { config, domains } = loaded;
+  configureLogging(config.log);
+  let sup: Supervisor;
+  try {
+    sup = await Supervisor.start({ config, configDir: files.configDir });
+  } catch (err) {
+    log.error("cannot start", { err: err as Error });
+    return 1;
+  }
+  sup.setDomains(domains);
+  const stopWatching = watchDomains(files.domainsFile, (d) => sup.setDomains(d));
+
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => finished = resolve);
+  const shutdown = async () => {
+    stopWatching();
+    await sup.stop();
+    finished();
+  };
+
+  let control: Server | undefined;
+  try {
+    control = await serveControl(
+      controlSocketPath(sup.paths.dataDir, config.controlSocket, files.configDir),
+      async (command) => {
+        switch (command) {
+          case "stop":
+            await shutdown();
+            return { ok: true, stopped: true };
+          case "status":
+            return {
+              ok: true,
+              connections: sup.connections.size,
+              listeners: sup.addresses(),
+              domains: Object.keys(sup.domains?.domains ?? {}).length,
+            };
+          default:
+            return { ok: false, error: `unknown command ${JSON.stringify(command.slice(0, 40))}` };
+        }
+      },
+    );
+  } catch (err) {
+    log.error("cannot start", { err: err as Error });
+    await shutdown();
+    return 1;
+  }
+
+  let signals = 0;
+  const onSignal = (name: Deno.Signal) => () => {
+    if (++signals > 1) {
+      log.warn("second signal, exiting at once", { signal: name });
+      Deno.exit(1);
+    }
+    log.info("signal received, shutting down", { signal: name });
+    void shutdown();
+  };
+  const handlers = (["SIGTERM", "SIGINT"] as const).map((s) => [s, onSignal(s)] as const);
+  for (const [s, h] of handlers) Deno.addSignalListener(s, h);
+
+  await done;
+  for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+  // Let `postern stop` read its reply before the socket goes away.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await new Promise((resolve) => control?.close(resolve));
+  return 0;
+}
