@@ -15,7 +15,7 @@ import {
   UsageError,
 } from "./core/cli/cli.ts";
 import { describe, domainsSchema, formatProblem, posternSchema } from "./core/config/mod.ts";
-import { configFiles, loadConfig } from "./workers/supervisor/config_files.ts";
+import { configFiles, loadConfig, loadStaticConfig } from "./workers/supervisor/config_files.ts";
 import { controlRequest } from "./workers/supervisor/control.ts";
 import { prepareLocalserve } from "./workers/supervisor/localserve.ts";
 import { controlSocketPath, serve } from "./workers/supervisor/serve.ts";
@@ -114,12 +114,11 @@ const commands: Command[] = [
     flags: configFlag,
     async run(_args, flags) {
       const files = configFiles(flags.config as string);
-      const loaded = await loadConfig(files);
-      if (!loaded.ok) {
-        for (const p of loaded.problems) err(formatProblem(p));
+      const { config, problems } = await loadStaticConfig(files);
+      if (!config) {
+        for (const p of problems) err(formatProblem(p));
         return 1;
       }
-      const { config } = loaded;
       const dataDir = config.dataDir.startsWith("/")
         ? config.dataDir
         : `${files.configDir}/${config.dataDir}`;

@@ -110,16 +110,24 @@ export class TestClient implements Disposable {
   }
 
   /** Upgrades to TLS on the same connection (after the server's go-ahead). */
-  upgrade(servername: string): Promise<tls.TLSSocket> {
+  upgrade(servername: string, timeoutMs = 5_000): Promise<tls.TLSSocket> {
     const plain = this.socket;
     plain.removeAllListeners("data");
     return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        secure.destroy();
+        reject(new Error(`No TLS handshake within ${timeoutMs} ms`));
+      }, timeoutMs);
       const secure = tls.connect({ socket: plain, servername, rejectUnauthorized: false }, () => {
+        clearTimeout(timer);
         this.socket = secure;
         this.#attach(secure);
         resolve(secure);
       });
-      secure.once("error", reject);
+      secure.once("error", (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
     });
   }
 

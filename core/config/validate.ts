@@ -56,6 +56,7 @@ export interface Validation<T> {
 
 /** Formats a problem as `file:line: field: message` (`file:line: message` for the file). */
 export function formatProblem(p: ConfigProblem): string {
+  if (p.line === 0) return `${p.file}: ${p.field === "" ? "" : p.field + ": "}${p.message}`;
   return p.field === ""
     ? `${p.file}:${p.line}: ${p.message}`
     : `${p.file}:${p.line}: ${p.field}: ${p.message}`;
@@ -89,9 +90,11 @@ export function validate<S extends AnyField>(
       if (line !== undefined) return line;
     }
   };
+  const lastLine = Math.max(1, text.replace(/\n$/, "").split("\n").length);
   const problems: ConfigProblem[] = [...doc.errors, ...doc.warnings].map((e) => ({
     file,
-    line: lineCounter.linePos(e.pos[0]).line,
+    // An unterminated construct is reported at end of input: keep it on the last line.
+    line: Math.min(lineCounter.linePos(e.pos[0]).line, lastLine),
     field: "",
     message: (e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "")
       .replace(/\.$/, ""),

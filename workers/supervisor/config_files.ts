@@ -68,6 +68,24 @@ export async function loadDomains(
 }
 
 /**
+ * Reads and validates postern.yaml alone: what commands that talk to a running server
+ * (`postern stop`) need, whatever state domains.yaml or the certificates are in now.
+ */
+export async function loadStaticConfig(
+  files: ConfigFiles,
+): Promise<
+  { config: PosternConfig; problems: [] } | { config: undefined; problems: ConfigProblem[] }
+> {
+  const problems: ConfigProblem[] = [];
+  const text = await readConfigText(files.configFile, problems);
+  if (text === undefined) return { config: undefined, problems };
+  const result = parsePosternConfig(text, files.configFile);
+  return result.value
+    ? { config: result.value, problems: [] }
+    : { config: undefined, problems: result.problems };
+}
+
+/**
  * Reads and validates both files, and checks that certificate files can be loaded.
  * Every problem is reported, not just the first.
  */
@@ -120,6 +138,7 @@ export function watchDomains(
   const watcher = Deno.watchFs(dir, { recursive: false });
   let timer: ReturnType<typeof setTimeout> | undefined;
   let lastText: string | undefined;
+  let stopped = false;
   const reload = async () => {
     let text: string;
     try {
@@ -127,7 +146,9 @@ export function watchDomains(
     } catch {
       return; // Editors replace files by rename; the next event brings the new one.
     }
-    if (text === lastText) return;
+    // Stopped meanwhile, or unchanged. An empty file is a save in progress (truncate,
+    // then write), not a wish to delete every domain: wait for the next event.
+    if (stopped || text === lastText || text.length === 0) return;
     lastText = text;
     const result = parseDomainsConfig(text, file);
     if (!result.value) {
@@ -153,6 +174,7 @@ export function watchDomains(
     }
   })().catch((err: Error) => log.error("watching domains config failed", { err }));
   return () => {
+    stopped = true;
     clearTimeout(timer);
     watcher.close();
   };

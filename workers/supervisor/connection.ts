@@ -170,7 +170,14 @@ export class ClientConnection {
     }
   }
 
-  /** Worker: it wrote its go-ahead; upgrade to TLS (RFC 3207, RFC 9051 §6.2.1). */
+  /**
+   * Worker: it wrote its go-ahead; upgrade to TLS (RFC 3207 §4.2, RFC 9051 §6.2.1).
+   *
+   * Until the go-ahead is flushed the client cannot have seen it, so whatever arrives
+   * meanwhile is plaintext pipelined behind STARTTLS: it is read and dropped. After the
+   * flush, nothing more is read in plaintext; the TLS layer takes the socket over.
+   * Plaintext that still reaches the handshake fails it and closes the connection.
+   */
   startTls(): void {
     if (this.options.tlsMode !== "starttls" || this.tls || this.#upgrading) {
       this.destroy("worker asked for STARTTLS where it is not allowed");
@@ -178,11 +185,18 @@ export class ClientConnection {
     }
     this.#upgrading = true;
     const plain = this.socket;
-    plain.pause();
     plain.off("data", this.#onData);
-    // Upgrade once the go-ahead reply (the worker's last write) has been flushed.
+    const discard = (chunk: Uint8Array) => {
+      this.options.log.info("discarding plaintext sent before the TLS handshake", {
+        bytes: chunk.length,
+      });
+    };
+    plain.on("data", discard);
     const upgrade = async () => {
       if (this.#closed) return;
+      plain.off("data", discard);
+      plain.pause();
+      while (plain.read() !== null) { /* discard */ }
       try {
         const { socket, facts } = await this.options.certs.handshake(plain);
         this.#replaceSocket(socket);
