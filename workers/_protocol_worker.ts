@@ -95,14 +95,16 @@ class WorkerConn implements Conn {
     return new Promise((resolve) => this.#writeWaiters.push(resolve));
   }
 
-  startTls(): Promise<TlsFacts> {
+  startTls(goAhead: string): Promise<TlsFacts> {
     if (this.#closed || this.#closing) return Promise.reject(new Error("Cannot start TLS: closed"));
     if (this.#tlsWaiter || this.tls) {
       return Promise.reject(new Error("Cannot start TLS: already started"));
     }
     return new Promise((resolve, reject) => {
       this.#tlsWaiter = { resolve, reject };
-      this.post({ t: "starttls", cid: this.cid });
+      const reply = encoder.encode(goAhead).buffer;
+      this.#unflushed += reply.byteLength; // the supervisor returns credit for it
+      this.post({ t: "starttls", cid: this.cid, reply }, [reply]);
     });
   }
 

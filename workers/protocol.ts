@@ -13,9 +13,13 @@
  *   the socket flushed them); past {@linkcode outboundWindow} its session waits. A
  *   worker that ignores its credits meets {@linkcode outboundHardCap} and loses the
  *   connection.
- * - STARTTLS: the worker writes its go-ahead reply, then sends `starttls`. From then
- *   until `tls` arrives it discards every inbound byte (RFC 3207 §4.2, RFC 9051 §6.2.1:
- *   bytes pipelined before the handshake must not be acted on).
+ * - STARTTLS: the worker sends `starttls` carrying its go-ahead reply. The supervisor
+ *   stops forwarding and pauses reading, writes the reply, and once it is flushed
+ *   starts the handshake on the socket; bytes it read meanwhile go to the handshake
+ *   (plaintext there fails it). The worker discards every inbound byte from its
+ *   request until `tls` arrives (RFC 3207 §4.2, RFC 9051 §6.2.1: bytes pipelined
+ *   before the handshake must not be acted on). Sending the reply inside the request
+ *   keeps a fast client's ClientHello from being forwarded as plaintext.
  * - The supervisor validates every message a worker sends with
  *   {@linkcode parseWorkerMessage}: a compromised worker must not steer it.
  */
@@ -80,7 +84,8 @@ export type WorkerMessage =
   | { t: "ready"; version: number }
   | { t: "write"; cid: string; buf: ArrayBuffer }
   | { t: "consumed"; cid: string; n: number }
-  | { t: "starttls"; cid: string }
+  /** `reply`: the go-ahead ("220 2.0.0 Ready to start TLS\r\n"), written before the handshake. */
+  | { t: "starttls"; cid: string; reply: ArrayBuffer }
   | { t: "close"; cid: string }
   | { t: "pong"; seq: number };
 
@@ -112,8 +117,11 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | undefined {
         ? { t: "consumed", cid: m.cid as string, n: m.n }
         : undefined;
     case "starttls":
+      return cidOk && m.reply instanceof ArrayBuffer && m.reply.byteLength <= 1024
+        ? { t: "starttls", cid: m.cid as string, reply: m.reply }
+        : undefined;
     case "close":
-      return cidOk ? { t: m.t, cid: m.cid as string } : undefined;
+      return cidOk ? { t: "close", cid: m.cid as string } : undefined;
     default:
       return undefined;
   }

@@ -113,10 +113,10 @@ export class ImapSession implements Session {
       return false;
     }
     // RFC 9051 §6.2.1
-    await this.#send(`${tag} OK Begin TLS negotiation now`);
     this.#reader.clear();
+    this.conn.log.traceProtocol("S", `${tag} OK Begin TLS negotiation now`);
     try {
-      await this.conn.startTls();
+      await this.conn.startTls(`${tag} OK Begin TLS negotiation now\r\n`);
     } catch {
       this.#done = true;
     }

@@ -141,10 +141,10 @@ export class SmtpSession implements Session {
       await this.#error();
       return false;
     }
-    await this.#reply("220 2.0.0 Ready to start TLS");
     this.#reader.clear();
+    this.conn.log.traceProtocol("S", "220 2.0.0 Ready to start TLS");
     try {
-      await this.conn.startTls();
+      await this.conn.startTls("220 2.0.0 Ready to start TLS\r\n");
     } catch {
       this.#done = true;
       return true;

@@ -42,11 +42,12 @@ export interface Conn {
    */
   write(bytes: Uint8Array | string): Promise<void>;
   /**
-   * Upgrades to TLS. Call after writing the go-ahead reply. Bytes received after the
-   * request and before the handshake completes are discarded by the runtime.
+   * Writes the go-ahead reply (`goAhead`, with its CRLF) and upgrades to TLS, as one
+   * step so no client byte can slip between them. Bytes received after the request
+   * and before the handshake completes are discarded by the runtime.
    * @throws Error when the handshake fails (the connection is then closed)
    */
-  startTls(): Promise<TlsFacts>;
+  startTls(goAhead: string): Promise<TlsFacts>;
   /** Closes after queued writes are flushed. Idempotent. */
   close(): void;
 }

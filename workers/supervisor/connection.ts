@@ -171,14 +171,17 @@ export class ClientConnection {
   }
 
   /**
-   * Worker: it wrote its go-ahead; upgrade to TLS (RFC 3207 §4.2, RFC 9051 §6.2.1).
+   * Worker: write its go-ahead `reply`, then upgrade to TLS (RFC 3207 §4.2,
+   * RFC 9051 §6.2.1).
    *
-   * Until the go-ahead is flushed the client cannot have seen it, so whatever arrives
-   * meanwhile is plaintext pipelined behind STARTTLS: it is read and dropped. After the
-   * flush, nothing more is read in plaintext; the TLS layer takes the socket over.
-   * Plaintext that still reaches the handshake fails it and closes the connection.
+   * Forwarding stops and the socket is paused before the reply is written, so nothing
+   * the client sends from here on reaches the worker as plaintext. Once the reply is
+   * flushed, the TLS layer takes the socket over, including bytes already read and
+   * buffered (node's TLSSocket feeds those to the handshake): a fast client's
+   * ClientHello is never lost, and plaintext pipelined behind STARTTLS fails the
+   * handshake instead of being executed.
    */
-  startTls(): void {
+  startTls(reply: ArrayBuffer): void {
     if (this.options.tlsMode !== "starttls" || this.tls || this.#upgrading) {
       this.destroy("worker asked for STARTTLS where it is not allowed");
       return;
@@ -186,17 +189,9 @@ export class ClientConnection {
     this.#upgrading = true;
     const plain = this.socket;
     plain.off("data", this.#onData);
-    const discard = (chunk: Uint8Array) => {
-      this.options.log.info("discarding plaintext sent before the TLS handshake", {
-        bytes: chunk.length,
-      });
-    };
-    plain.on("data", discard);
+    plain.pause();
     const upgrade = async () => {
       if (this.#closed) return;
-      plain.off("data", discard);
-      plain.pause();
-      while (plain.read() !== null) { /* discard */ }
       try {
         const { socket, facts } = await this.options.certs.handshake(plain);
         this.#replaceSocket(socket);
@@ -210,8 +205,8 @@ export class ClientConnection {
         this.destroy("tls handshake failed");
       }
     };
-    if (this.#pendingWrites === 0) void upgrade();
-    else this.#onFlushed = upgrade;
+    this.#onFlushed = upgrade;
+    this.write(reply);
   }
 
   /** Worker: close after flushing what it wrote. */

@@ -135,7 +135,7 @@ export class WorkerPool {
               case "consumed":
                 return conn.consumed(m.n);
               case "starttls":
-                return conn.startTls();
+                return conn.startTls(m.reply);
               case "close":
                 return conn.end();
             }
