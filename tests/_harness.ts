@@ -208,6 +208,73 @@ export class TestClient implements Disposable {
   }
 }
 
+const timeoutMs = 5_000;
+
+/** Rejects after `ms` unless `promise` settles first. */
+export async function within<T>(promise: Promise<T>, what: string, ms = timeoutMs): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`No ${what} within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `postern serve --config FILE` as a subprocess, its stderr collected. */
+export class ServerProcess implements AsyncDisposable {
+  stderr = "";
+  readonly #child: Deno.ChildProcess;
+  readonly #drained: Promise<void>;
+  #status: Deno.CommandStatus | undefined;
+
+  constructor(readonly configFile: string) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "main.ts", "serve", "--config", configFile],
+      cwd: repoRoot,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    this.#child = child;
+    this.#drained = (async () => {
+      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+        this.stderr += chunk;
+      }
+    })();
+  }
+
+  /** Sends a signal to the server. */
+  kill(signal: Deno.Signal): void {
+    this.#child.kill(signal);
+  }
+
+  /** Resolves with the exit status, or rejects after `timeoutMs`. */
+  async exited(): Promise<Deno.CommandStatus> {
+    this.#status = await within(this.#child.status, "server exit");
+    await this.#drained;
+    return this.#status;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#status) return;
+    this.#child.kill("SIGKILL");
+    await this.#child.status;
+    await this.#drained;
+  }
+}
+
+/** Polls `probe` every 20 ms until it returns true; fails after `timeoutMs`. */
+export async function eventually(what: string, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!await probe().catch(() => false)) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** Polls `probe` until it returns true, or fails after `timeoutMs`. */
 export async function until(what: string, probe: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

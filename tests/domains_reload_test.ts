@@ -9,22 +9,9 @@ import type { ConfigProblem, DomainsConfig } from "../core/config/mod.ts";
 import { configureLogging } from "../core/log/mod.ts";
 import { loadDomains, watchDomains } from "../workers/supervisor/config_files.ts";
 import { controlRequest } from "../workers/supervisor/control.ts";
-import { repoRoot } from "./_harness.ts";
+import { eventually, repoRoot, ServerProcess, within } from "./_harness.ts";
 
 const timeoutMs = 5_000;
-
-/** Rejects after `ms` unless `promise` settles first. */
-async function within<T>(promise: Promise<T>, what: string, ms = timeoutMs): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`No ${what} within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Values pushed by a callback, awaited one at a time. */
 class Inbox<T> {
@@ -135,52 +122,6 @@ Deno.test("watchDomains() applies valid edits and keeps the last good config aft
 });
 
 /** A `postern serve` subprocess whose stderr is collected as it arrives. */
-class ServerProcess implements AsyncDisposable {
-  stderr = "";
-  readonly #child: Deno.ChildProcess;
-  readonly #drained: Promise<void>;
-  #status: Deno.CommandStatus | undefined;
-
-  constructor(readonly configFile: string) {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "main.ts", "serve", "--config", configFile],
-      cwd: repoRoot,
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    this.#child = child;
-    this.#drained = (async () => {
-      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-        this.stderr += chunk;
-      }
-    })();
-  }
-
-  /** Resolves with the exit status, or rejects after `timeoutMs`. */
-  async exited(): Promise<Deno.CommandStatus> {
-    this.#status = await within(this.#child.status, "server exit");
-    await this.#drained;
-    return this.#status;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#status) return;
-    this.#child.kill("SIGKILL");
-    await this.#child.status;
-    await this.#drained;
-  }
-}
-
-/** Polls `probe` every 20 ms until it returns true; fails after `timeoutMs`. */
-async function eventually(what: string, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!await probe().catch(() => false)) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 const servePostern = `hostname: mail.example.org
 log:
   level: error

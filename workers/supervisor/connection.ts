@@ -52,6 +52,8 @@ export interface ConnectionStats {
   inflight: number;
   /** Bytes in the socket's write buffer. */
   writeBuffered: number;
+  /** Bytes read from the socket and held by it (while paused). */
+  readBuffered: number;
   paused: boolean;
   bytesIn: number;
   bytesOut: number;
@@ -102,6 +104,7 @@ export class ClientConnection {
     return {
       inflight: this.#inflight,
       writeBuffered: this.socket.writableLength,
+      readBuffered: this.socket.readableLength,
       paused: this.#paused,
       bytesIn: this.#bytesIn,
       bytesOut: this.#bytesOut,

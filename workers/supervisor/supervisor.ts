@@ -265,7 +265,9 @@ export class Supervisor {
   async #shutdown(deadlineMs: number): Promise<void> {
     log.info("shutting down", { connections: this.connections.size, deadlineMs });
     clearInterval(this.#sweep);
-    await Promise.all(
+    // Stop accepting now; node calls back only once the server's connections are gone,
+    // so that wait comes after the drain.
+    const listenersClosed = Promise.all(
       this.#servers.map(({ server }) =>
         new Promise<void>((resolve) => server.close(() => resolve()))
       ),
@@ -280,6 +282,7 @@ export class Supervisor {
       clearTimeout(timer);
       for (const conn of [...this.connections.values()]) conn.destroy("shutdown deadline");
     }
+    await listenersClosed;
     this.pools.smtp.stop();
     this.pools.imap.stop();
     for (const s of this.services) s.stop();
