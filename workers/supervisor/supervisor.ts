@@ -45,6 +45,9 @@ const farewells: Record<ProtocolName, { busy: string; lost: string; unavailable:
   },
 };
 
+/** How long a refused connection may take to read its farewell and go. */
+const refusedLingerMs = 2_000;
+
 export interface SupervisorOptions {
   config: PosternConfig;
   /** Directory of postern.yaml; relative paths in the config are relative to it. */
@@ -217,8 +220,12 @@ export class Supervisor {
     const admission = this.limiter.admit(remote);
     if (admission !== "ok") {
       log.info("connection refused", { listener: l.name, remote, limit: admission });
-      if (l.tls === "implicit") socket.destroy();
-      else socket.end(farewells[protocol].busy);
+      if (l.tls === "implicit") return void socket.destroy();
+      // Read (and drop) so the client's FIN is seen and the socket closes; bound it.
+      socket.on("data", () => {});
+      socket.resume();
+      socket.setTimeout(refusedLingerMs, () => socket.destroy());
+      socket.end(farewells[protocol].busy);
       return;
     }
     const { config } = this.options;
@@ -282,7 +289,13 @@ export class Supervisor {
       clearTimeout(timer);
       for (const conn of [...this.connections.values()]) conn.destroy("shutdown deadline");
     }
-    await listenersClosed;
+    // Bounded: a socket we never took over must not hold the shutdown.
+    let linger: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      listenersClosed,
+      new Promise((resolve) => linger = setTimeout(resolve, refusedLingerMs)),
+    ]);
+    clearTimeout(linger);
     this.pools.smtp.stop();
     this.pools.imap.stop();
     for (const s of this.services) s.stop();
