@@ -11,8 +11,6 @@ import { loadDomains, watchDomains } from "../workers/supervisor/config_files.ts
 import { controlRequest } from "../workers/supervisor/control.ts";
 import { eventually, repoRoot, ServerProcess, within } from "./_harness.ts";
 
-const timeoutMs = 5_000;
-
 /** Values pushed by a callback, awaited one at a time. */
 class Inbox<T> {
   readonly #items: T[] = [];

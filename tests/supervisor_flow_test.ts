@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { inboundWindow, outboundHardCap, outboundWindow } from "../workers/protocol.ts";
-import { probeWorker, startServer, TestClient, until } from "./_harness.ts";
+import { makeCert, probeWorker, startServer, TestClient, until } from "./_harness.ts";
 
 const probeYaml = `listeners:
   - name: probe
@@ -17,41 +17,55 @@ const probeYaml = `listeners:
 workers: { smtp: 1, imap: 1 }
 `;
 
+const probeTlsYaml = probeYaml.replace("tls: none", "tls: implicit");
+
+async function certYaml(dir: string): Promise<string> {
+  const c = await makeCert(dir, ["localhost"]);
+  return `tls:\n  certificates:\n    - cert: ${c.certFile}\n      key: ${c.keyFile}\n`;
+}
+
 /** Largest chunk one socket read hands over (node's default highWaterMark). */
 const readChunk = 64 * 1024;
 
-Deno.test("supervisor pauses a client that sends faster than its worker consumes", async () => {
-  await using server = await startServer(probeYaml, { entries: { smtp: probeWorker } });
-  using client = await TestClient.connect(server.port("probe"));
-  await client.line();
-  client.send("SLOW 20\r\n");
-  assert.equal(await client.line(), "OK");
+for (const tls of [false, true]) {
+  Deno.test(`supervisor pauses a client that sends faster than its worker consumes (${tls ? "TLS" : "plain"})`, async () => {
+    await using server = await startServer(tls ? probeTlsYaml : probeYaml, {
+      entries: { smtp: probeWorker },
+      ...(tls ? { setup: certYaml } : {}),
+    });
+    using client = tls
+      ? await TestClient.connectTls(server.port("probe"), "localhost")
+      : await TestClient.connect(server.port("probe"));
+    await client.line();
+    client.send("SLOW 20\r\n");
+    assert.equal(await client.line(), "OK");
 
-  // 32 MiB of commands, queued as fast as the client's socket takes them.
-  const block = new TextEncoder().encode("NOP\r\n".repeat(64 * 1024 / 5));
-  for (let sent = 0; sent < 32 * 1024 * 1024; sent += block.length) client.socket.write(block);
+    // 32 MiB of commands, queued as fast as the client's socket takes them.
+    const block = new TextEncoder().encode("NOP\r\n".repeat(64 * 1024 / 5));
+    for (let sent = 0; sent < 32 * 1024 * 1024; sent += block.length) client.socket.write(block);
 
-  let maxHeld = 0;
-  let sawPause = false;
-  const deadline = Date.now() + 1_500;
-  while (Date.now() < deadline) {
-    for (const s of server.sup.stats()) {
-      maxHeld = Math.max(maxHeld, s.inflight + s.readBuffered);
-      sawPause ||= s.paused;
+    let maxHeld = 0;
+    let sawPause = false;
+    const deadline = Date.now() + 1_500;
+    while (Date.now() < deadline) {
+      for (const s of server.sup.stats()) {
+        maxHeld = Math.max(maxHeld, s.inflight + s.readBuffered);
+        sawPause ||= s.paused;
+      }
+      await new Promise((r) => setTimeout(r, 5));
     }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  const [stats] = server.sup.stats();
-  assert.ok(stats, "connection is still open");
-  assert.ok(sawPause, "the socket was paused");
-  assert.ok(
-    maxHeld <= inboundWindow + 2 * readChunk,
-    `supervisor held ${maxHeld} bytes (window ${inboundWindow})`,
-  );
-  // The worker consumes ~64 KiB per 20 ms: far less than what was sent reached us.
-  assert.ok(stats.bytesIn < 16 * 1024 * 1024, `read ${stats.bytesIn} bytes`);
-  assert.ok(client.socket.writableLength > 8 * 1024 * 1024, "the client is pushed back on");
-});
+    const [stats] = server.sup.stats();
+    assert.ok(stats, "connection is still open");
+    assert.ok(sawPause, "the socket was paused");
+    assert.ok(
+      maxHeld <= inboundWindow + 2 * readChunk,
+      `supervisor held ${maxHeld} bytes (window ${inboundWindow})`,
+    );
+    // The worker consumes ~64 KiB per 20 ms: far less than what was sent reached us.
+    assert.ok(stats.bytesIn < 16 * 1024 * 1024, `read ${stats.bytesIn} bytes`);
+    assert.ok(client.socket.writableLength > 8 * 1024 * 1024, "the client is pushed back on");
+  });
+}
 
 Deno.test("supervisor stops reading from the worker when a client never reads", async () => {
   await using server = await startServer(probeYaml, { entries: { smtp: probeWorker } });

@@ -35,6 +35,8 @@ class WorkerConn implements Conn {
   #tlsWaiter: { resolve: (f: TlsFacts) => void; reject: (e: Error) => void } | undefined;
   #closed = false;
   #closing = false;
+  readonly #abort = new AbortController();
+  readonly signal = this.#abort.signal;
   /** Incremented when TLS starts: bytes that arrived in an earlier epoch are plaintext. */
   #tlsEpoch = 0;
 
@@ -125,6 +127,7 @@ class WorkerConn implements Conn {
   /** The supervisor closed the connection. */
   gone(reason: string): void {
     this.#closed = true;
+    this.#abort.abort(new Error(`Connection closed: ${reason}`));
     this.#tlsWaiter?.reject(new Error(`Cannot start TLS: connection closed (${reason})`));
     this.#tlsWaiter = undefined;
     this.#releaseWriters();

@@ -75,7 +75,9 @@ export class ImapSession implements Session {
   async #command(line: string): Promise<boolean> {
     const match = /^([\x21-\x7e]+) ([A-Za-z]+)(?: (.*))?$/.exec(line);
     const tag = match?.[1];
-    if (!match || tag === undefined || /[(){%*"\\\]]/.test(tag)) {
+    // RFC 9051 §9: tag = 1*<any ASTRING-CHAR except "+"> ("+" would read as a
+    // continuation request). DEVIATION(RFC 9051 §9): "]" is refused too.
+    if (!match || tag === undefined || /[(){%*"\\\]+]/.test(tag)) {
       await this.#send("* BAD Syntax error");
       await this.#error();
       return false;

@@ -8,7 +8,7 @@
  * - After STARTTLS, everything the client pipelined behind the command is discarded
  *   and the session starts over (RFC 3207 §4.2).
  * - A first command that looks like HTTP closes the connection at once; too many
- *   errors close it with 421.
+ *   errors close it with 421; a command line over the cap closes it after 500.
  */
 
 import type { Conn, Session } from "../wire/conn.ts";
@@ -43,9 +43,10 @@ export class SmtpSession implements Session {
       lines = this.#reader.push(bytes);
     } catch (err) {
       if (!(err instanceof LineTooLongError)) throw err;
-      // RFC 5321 §4.2.2 / §4.5.3.1.4: 500 line too long.
+      // RFC 5321 §4.2.2 / §4.5.3.1.4: 500 line too long. Then close: the reader dropped
+      // the line mid-way, so its tail would otherwise be read as a fresh command.
       await this.#reply("500 5.5.2 Line too long");
-      return this.#error();
+      return this.#close();
     }
     for (const line of lines) {
       if (this.#done) return;

@@ -36,6 +36,11 @@ export interface Conn {
   readonly tls: TlsFacts | undefined;
   readonly log: Logger;
   /**
+   * Aborted when the connection is gone. Pass it to RPC calls made for this
+   * connection (they are then cancelled) and check it in long-running loops.
+   */
+  readonly signal: AbortSignal;
+  /**
    * Queues bytes for the client. Resolves when the connection can take more (flow
    * control); callers that produce a lot must await it. Never rejects: writes to a
    * closed connection are dropped.

@@ -15,6 +15,7 @@
  */
 
 import type { Socket } from "node:net";
+import { TLSSocket } from "node:tls";
 import type { Logger } from "../../core/log/mod.ts";
 import {
   inboundWindow,
@@ -169,7 +170,7 @@ export class ClientConnection {
     this.#inflight -= n;
     if (this.#paused && this.#inflight <= inboundWindow / 2 && !this.#upgrading) {
       this.#paused = false;
-      this.socket.resume();
+      resumeReading(this.socket);
     }
   }
 
@@ -202,7 +203,8 @@ export class ClientConnection {
         this.#upgrading = false;
         this.owner?.post({ t: "tls", cid: this.cid, tls: facts });
         this.socket.on("data", this.#onData);
-        if (!this.#paused) this.socket.resume();
+        if (this.#paused) pauseReading(this.socket);
+        else this.socket.resume();
       } catch (err) {
         this.options.log.info("tls handshake failed", { err: err as Error });
         this.destroy("tls handshake failed");
@@ -253,7 +255,7 @@ export class ClientConnection {
     this.owner.post({ t: "data", cid: this.cid, buf }, [buf]);
     if (this.#inflight >= inboundWindow && !this.#paused) {
       this.#paused = true;
-      this.socket.pause();
+      pauseReading(this.socket);
     }
   };
 
@@ -284,4 +286,28 @@ export class ClientConnection {
     this.owner?.post({ t: "closed", cid: this.cid, reason });
     this.options.onClose(this);
   }
+}
+
+/** The TCP handle under a Deno TLSSocket, which has its own read loop. */
+function tcpHandleOf(socket: Socket): { readStop(): unknown; readStart(): unknown } | undefined {
+  const parent = (socket as unknown as { _handle?: { _parent?: unknown } })._handle?._parent;
+  const h = parent as { readStop?: unknown; readStart?: unknown } | undefined;
+  return typeof h?.readStop === "function" && typeof h.readStart === "function"
+    ? h as { readStop(): unknown; readStart(): unknown }
+    : undefined;
+}
+
+/**
+ * Stops reading from the client. DEVIATION (Deno 2.9.6 node:tls): a paused TLSSocket
+ * keeps reading into its buffer without bound, so for TLS the TCP handle underneath is
+ * stopped as well. tests/supervisor_flow_test.ts checks both plain and TLS.
+ */
+function pauseReading(socket: Socket): void {
+  socket.pause();
+  if (socket instanceof TLSSocket) tcpHandleOf(socket)?.readStop();
+}
+
+function resumeReading(socket: Socket): void {
+  if (socket instanceof TLSSocket) tcpHandleOf(socket)?.readStart();
+  socket.resume();
 }
