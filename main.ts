@@ -15,7 +15,12 @@ import {
   UsageError,
 } from "./core/cli/cli.ts";
 import { describe, domainsSchema, formatProblem, posternSchema } from "./core/config/mod.ts";
-import { configFiles, loadConfig, loadStaticConfig } from "./workers/supervisor/config_files.ts";
+import {
+  configFiles,
+  loadConfig,
+  loadStaticConfig,
+  resolveDataDir,
+} from "./workers/supervisor/config_files.ts";
 import { controlRequest } from "./workers/supervisor/control.ts";
 import { prepareLocalserve } from "./workers/supervisor/localserve.ts";
 import { controlSocketPath, serve } from "./workers/supervisor/serve.ts";
@@ -119,9 +124,7 @@ const commands: Command[] = [
         for (const p of problems) err(formatProblem(p));
         return 1;
       }
-      const dataDir = config.dataDir.startsWith("/")
-        ? config.dataDir
-        : `${files.configDir}/${config.dataDir}`;
+      const dataDir = resolveDataDir(config.dataDir, files.configDir);
       const path = controlSocketPath(dataDir, config.controlSocket, files.configDir);
       try {
         const reply = await controlRequest(path, "stop");
@@ -177,9 +180,13 @@ const commands: Command[] = [
 ];
 
 async function main(argv: string[]): Promise<number> {
-  if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h") {
+  if (argv.length === 0) {
+    err(overview(program, intro, commands));
+    return 2;
+  }
+  if (argv[0] === "--help" || argv[0] === "-h") {
     out(overview(program, intro, commands));
-    return argv.length === 0 ? 2 : 0;
+    return 0;
   }
   try {
     const { command, rest } = findCommand(commands, argv);

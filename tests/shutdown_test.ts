@@ -134,3 +134,20 @@ shutdown: { deadline: 500ms }
   // New connections are no longer accepted.
   await assert.rejects(TestClient.connect(server.port("probe")));
 });
+
+Deno.test("a second server on the same data directory refuses to start, touching nothing", async () => {
+  await using s = await startProcess();
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", "serve", "--config", `${s.dir}/postern.yaml`],
+    cwd: repoRoot,
+    stdin: "null",
+  }).output();
+  assert.equal(r.code, 1);
+  assert.equal(
+    new TextDecoder().decode(r.stderr),
+    `postern: cannot start: a server is already running (${s.dir}/data/control.sock)\n`,
+  );
+  // The first server is unaffected.
+  s.smtp.send("NOOP\r\n");
+  assert.match(await s.smtp.line(), /^250 2\.0\.0 /);
+});

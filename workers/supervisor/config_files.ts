@@ -35,6 +35,11 @@ export function configFiles(configFile = "config/postern.yaml"): ConfigFiles {
   return { configFile: abs, configDir, domainsFile: `${configDir}/domains.yaml` };
 }
 
+/** The absolute data directory: `dataDir` as configured, relative to the config file. */
+export function resolveDataDir(dataDir: string, configDir: string): string {
+  return dataDir.startsWith("/") ? dataDir : `${configDir}/${dataDir}`;
+}
+
 async function readConfigText(
   file: string,
   problems: ConfigProblem[],

@@ -33,6 +33,8 @@ export const expireGraceMs = 2_000;
 /** What a connection needs from the worker that owns it. */
 export interface ConnectionOwner {
   post(message: SupervisorMessage, transfer?: Transferable[]): void;
+  /** The owner's connections by id; a closed connection removes itself. */
+  readonly conns: Map<string, ClientConnection>;
 }
 
 export interface ConnectionOptions {
@@ -284,6 +286,7 @@ export class ClientConnection {
     clearTimeout(this.#sessionTimer);
     clearTimeout(this.#graceTimer);
     this.owner?.post({ t: "closed", cid: this.cid, reason });
+    this.owner?.conns.delete(this.cid);
     this.options.onClose(this);
   }
 }

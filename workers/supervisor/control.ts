@@ -22,7 +22,7 @@ export type ControlHandler = (command: string) => Promise<Record<string, unknown
  * @throws Error when another server answers on `path`
  */
 export async function serveControl(path: string, handle: ControlHandler): Promise<net.Server> {
-  if (await isLive(path)) throw new Error(`Cannot start: a server is already running (${path})`);
+  if (await isLive(path)) throw new Error(`a server is already running (${path})`);
   await Deno.remove(path).catch(() => {});
   const server = net.createServer((socket) => {
     let buffered = "";

@@ -7,7 +7,7 @@
 import type { Server } from "node:net";
 import { formatProblem } from "../../core/config/mod.ts";
 import { configureLogging, logger } from "../../core/log/mod.ts";
-import { type ConfigFiles, loadConfig, watchDomains } from "./config_files.ts";
+import { type ConfigFiles, loadConfig, resolveDataDir, watchDomains } from "./config_files.ts";
 import { serveControl } from "./control.ts";
 import { Supervisor } from "./supervisor.ts";
 
@@ -28,29 +28,28 @@ export async function serve(files: ConfigFiles, out: (line: string) => void): Pr
   }
   const { config, domains } = loaded;
   configureLogging(config.log);
-  let sup: Supervisor;
-  try {
-    sup = await Supervisor.start({ config, configDir: files.configDir });
-  } catch (err) {
-    log.error("cannot start", { err: err as Error });
-    return 1;
-  }
-  sup.setDomains(domains);
-  const stopWatching = watchDomains(files.domainsFile, (d) => sup.setDomains(d));
+  const dataDir = resolveDataDir(config.dataDir, files.configDir);
 
+  // The control socket first: it tells whether another server runs on this data
+  // directory, before anything else touches it.
+  let sup: Supervisor | undefined;
   let finished!: () => void;
   const done = new Promise<void>((resolve) => finished = resolve);
-  const shutdown = async () => {
-    stopWatching();
-    await sup.stop();
-    finished();
-  };
-
-  let control: Server | undefined;
+  let stopping: Promise<void> | undefined;
+  const shutdown = () =>
+    stopping ??= (async () => {
+      stopWatching();
+      await sup?.stop();
+      finished();
+    })();
+  let stopWatching = () => {};
+  let control: Server;
   try {
+    await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
     control = await serveControl(
-      controlSocketPath(sup.paths.dataDir, config.controlSocket, files.configDir),
+      controlSocketPath(dataDir, config.controlSocket, files.configDir),
       async (command) => {
+        if (!sup) return { ok: false, error: "still starting" };
         switch (command) {
           case "stop":
             await shutdown();
@@ -68,10 +67,20 @@ export async function serve(files: ConfigFiles, out: (line: string) => void): Pr
       },
     );
   } catch (err) {
-    log.error("cannot start", { err: err as Error });
-    await shutdown();
+    out(`postern: cannot start: ${(err as Error).message}`);
     return 1;
   }
+  try {
+    sup = await Supervisor.start({ config, configDir: files.configDir });
+  } catch (err) {
+    // Expected failures (a port in use, an unreadable key): a message, not a stack.
+    out(`postern: cannot start: ${(err as Error).message}`);
+    await new Promise((resolve) => control.close(resolve));
+    return 1;
+  }
+  const running = sup;
+  running.setDomains(domains);
+  stopWatching = watchDomains(files.domainsFile, (d) => running.setDomains(d));
 
   let signals = 0;
   const onSignal = (name: Deno.Signal) => () => {
@@ -89,6 +98,6 @@ export async function serve(files: ConfigFiles, out: (line: string) => void): Pr
   for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
   // Let `postern stop` read its reply before the socket goes away.
   await new Promise((resolve) => setTimeout(resolve, 50));
-  await new Promise((resolve) => control?.close(resolve));
+  await new Promise((resolve) => control.close(resolve));
   return 0;
 }

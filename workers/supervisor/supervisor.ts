@@ -16,6 +16,7 @@ import { parseListenAddress } from "../../core/config/mod.ts";
 import { logger } from "../../core/log/mod.ts";
 import type { ProtocolName } from "../protocol.ts";
 import type { WorkerPaths } from "../spawn.ts";
+import { resolveDataDir } from "./config_files.ts";
 import { ClientConnection, type ConnectionStats } from "./connection.ts";
 import { ConnectionLimiter } from "./limits.ts";
 import { WorkerPool } from "./pool.ts";
@@ -80,9 +81,7 @@ export class Supervisor {
 
   private constructor(readonly options: SupervisorOptions) {
     const { config, configDir } = options;
-    const dataDir = config.dataDir.startsWith("/")
-      ? config.dataDir
-      : `${configDir}/${config.dataDir}`;
+    const dataDir = resolveDataDir(config.dataDir, configDir);
     this.paths = { dataDir };
     this.limiter = new ConnectionLimiter(config.limits);
     const cores = availableParallelism();
@@ -125,7 +124,7 @@ export class Supervisor {
     try {
       await sup.#start();
     } catch (err) {
-      await sup.#shutdown(0);
+      await sup.#shutdown(0, { quiet: true });
       throw err;
     }
     return sup;
@@ -263,14 +262,11 @@ export class Supervisor {
   #closed(conn: ClientConnection, remote: string): void {
     this.connections.delete(conn.cid);
     this.limiter.release(remote);
-    for (const pool of Object.values(this.pools)) {
-      for (const w of pool.workers) w?.conns.delete(conn.cid);
-    }
     if (this.connections.size === 0) this.#allClosed?.();
   }
 
-  async #shutdown(deadlineMs: number): Promise<void> {
-    log.info("shutting down", { connections: this.connections.size, deadlineMs });
+  async #shutdown(deadlineMs: number, { quiet = false } = {}): Promise<void> {
+    if (!quiet) log.info("shutting down", { connections: this.connections.size, deadlineMs });
     clearInterval(this.#sweep);
     // Stop accepting now; node calls back only once the server's connections are gone,
     // so that wait comes after the drain.
@@ -299,6 +295,6 @@ export class Supervisor {
     this.pools.smtp.stop();
     this.pools.imap.stop();
     for (const s of this.services) s.stop();
-    log.info("stopped");
+    if (!quiet) log.info("stopped");
   }
 }
