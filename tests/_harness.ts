@@ -20,6 +20,24 @@ configureLogging({
   packages: {},
 });
 
+/** postern.yaml for a small `postern serve` subprocess: one plain SMTP listener on a free port. */
+export const minimalServeYaml = `hostname: mail.example.org
+dataDir: data
+log:
+  level: error
+listeners:
+  - name: smtp
+    protocol: smtp
+    addresses:
+      - 127.0.0.1:0
+    tls: none
+workers:
+  smtp: 1
+  imap: 1
+shutdown:
+  deadline: 2s
+`;
+
 export interface TestCert {
   names: string[];
   cert: string;

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
-import { repoRoot } from "./_harness.ts";
+import { minimalServeYaml, repoRoot } from "./_harness.ts";
 
 const decoder = new TextDecoder();
 const timeoutMs = 10_000;
@@ -58,22 +58,7 @@ class ConfigDir implements AsyncDisposable {
   }
 }
 
-const validPostern = `hostname: mail.example.org
-dataDir: data
-log:
-  level: error
-listeners:
-  - name: smtp
-    protocol: smtp
-    addresses:
-      - 127.0.0.1:0
-    tls: none
-workers:
-  smtp: 1
-  imap: 1
-shutdown:
-  deadline: 2s
-`;
+const validPostern = minimalServeYaml;
 
 const validDomains = `domains:
   example.org: {}

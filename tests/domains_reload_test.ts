@@ -9,7 +9,7 @@ import type { ConfigProblem, DomainsConfig } from "../core/config/mod.ts";
 import { configureLogging } from "../core/log/mod.ts";
 import { loadDomains, watchDomains } from "../workers/supervisor/config_files.ts";
 import { controlRequest } from "../workers/supervisor/control.ts";
-import { eventually, repoRoot, ServerProcess, within } from "./_harness.ts";
+import { eventually, minimalServeYaml, repoRoot, ServerProcess, within } from "./_harness.ts";
 
 /** Values pushed by a callback, awaited one at a time. */
 class Inbox<T> {
@@ -119,23 +119,6 @@ Deno.test("watchDomains() applies valid edits and keeps the last good config aft
   }
 });
 
-/** A `postern serve` subprocess whose stderr is collected as it arrives. */
-const servePostern = `hostname: mail.example.org
-log:
-  level: error
-listeners:
-  - name: smtp
-    protocol: smtp
-    addresses:
-      - 127.0.0.1:0
-    tls: none
-workers:
-  smtp: 1
-  imap: 1
-shutdown:
-  deadline: 2s
-`;
-
 /** A temporary config directory for `postern serve`, with its data directory inside. */
 class ServeDir implements AsyncDisposable {
   constructor(readonly dir: string) {}
@@ -155,7 +138,7 @@ class ServeDir implements AsyncDisposable {
 
   static async create(domains: string): Promise<ServeDir> {
     const d = new ServeDir(await Deno.makeTempDir({ prefix: "postern-serve-reload-" }));
-    await Deno.writeTextFile(d.configFile, servePostern);
+    await Deno.writeTextFile(d.configFile, minimalServeYaml);
     await Deno.writeTextFile(d.domainsFile, domains);
     return d;
   }

@@ -13,20 +13,13 @@
 
 import { bool, duration, enumOf, type Infer, int, list, map, obj, str } from "./schema.ts";
 import { type ConfigProblem, validate, type Validation } from "./validate.ts";
+import { type Level, levels } from "../log/mod.ts";
 
-/** Log levels, least to most verbose; traceauth and tracedata also show credentials and message data. */
-export const LOG_LEVELS = [
-  "error",
-  "warn",
-  "info",
-  "debug",
-  "trace",
-  "traceauth",
-  "tracedata",
-] as const;
+/** Log levels, least to most verbose: the logger's own list. */
+export const LOG_LEVELS = levels;
 
 /** A log level. */
-export type LogLevel = typeof LOG_LEVELS[number];
+export type LogLevel = Level;
 
 /** Host and port of a listen address; `host` without brackets for IPv6. */
 export interface ListenAddress {
