@@ -258,3 +258,25 @@ workers: { smtp: 1, imap: 1 }
     );
   }
 });
+
+Deno.test("a worker that writes during the TLS handshake loses the connection", async () => {
+  await using server = await startServer(
+    `listeners:
+  - name: probe
+    protocol: smtp
+    addresses: ["127.0.0.1:0"]
+    tls: starttls
+workers: { smtp: 1, imap: 1 }
+`,
+    {
+      entries: { smtp: probeWorker },
+      setup: async (dir) => tlsYaml([await makeCert(dir, ["localhost"])]),
+    },
+  );
+  using client = await TestClient.connect(server.port("probe"));
+  await client.line();
+  client.send("TLSWRITE\r\n");
+  assert.equal(await client.line(), "GO");
+  await client.closedWithin(2_000);
+  await assert.rejects(client.line(100), /closed/, "no plaintext after the go-ahead");
+});

@@ -141,6 +141,14 @@ export class ClientConnection {
   /** Worker: bytes for the client. */
   write(buf: ArrayBuffer): void {
     if (this.#closed) return;
+    if (this.#upgrading) {
+      // Plaintext in the middle of a handshake: the worker is broken or compromised.
+      return this.destroy("worker wrote during the TLS handshake");
+    }
+    this.#send(buf);
+  }
+
+  #send(buf: ArrayBuffer): void {
     if (this.socket.writableLength + buf.byteLength > outboundHardCap) {
       this.options.log.warn("worker wrote past its credit, closing", {
         buffered: this.socket.writableLength,
@@ -213,7 +221,7 @@ export class ClientConnection {
       }
     };
     this.#onFlushed = upgrade;
-    this.write(reply);
+    this.#send(reply);
   }
 
   /** Worker: close after flushing what it wrote. */

@@ -92,15 +92,6 @@ export class WorkerPool {
     }
   }
 
-  /**
-   * Simulates the loss of worker `index` as the heartbeat or a crash would detect it.
-   * For tests of the recovery path.
-   */
-  loseWorker(index: number, reason: string): void {
-    const w = this.workers[index];
-    if (w) this.#lost(w, reason);
-  }
-
   #spawn(index: number): Promise<void> {
     const { kind, paths, entry, log } = this.options;
     const worker = spawnWorker(kind, paths, {
