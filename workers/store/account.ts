@@ -1,0 +1,440 @@
+/**
+ * One account: its SQLite index (WAL, synchronous=FULL) and its message files.
+ *
+ * Implementation notes:
+ * - Every write is one SQLite transaction with no await inside it: the store worker is
+ *   single-threaded and node:sqlite is synchronous, so a transaction is atomic with
+ *   respect to every other call. Message files are written and fsynced before the
+ *   transaction that refers to them (see message_files.ts), so an acknowledged
+ *   message survives a crash and an unacknowledged one is never half-visible.
+ * - MODSEQ is one counter per account (RFC 7162 allows any strictly increasing
+ *   sequence per mailbox); each mailbox records the highest value it has seen.
+ * - UIDVALIDITY values come from a per-account counter seeded from the clock, so a
+ *   mailbox deleted and created again gets a new one (RFC 9051 §2.3.1.1).
+ */
+
+import { DatabaseSync } from "node:sqlite";
+import {
+  type AddedMessage,
+  type AddMessage,
+  type Changes,
+  type FlagChange,
+  type FlagChangeResult,
+  type MailboxInfo,
+  type MessageMeta,
+  StoreError,
+} from "./api.ts";
+import {
+  decodeFlags,
+  deletedBit,
+  encodeFlags,
+  FlagError,
+  mergeKeywords,
+  seenBit,
+} from "./flags.ts";
+import { readMessageFile, removeMessageFiles, writeMessageFile } from "./message_files.ts";
+import { migrate } from "./schema.ts";
+
+/** Mailboxes every new account gets, with their RFC 6154 special-use attributes. */
+export const defaultMailboxes: [string, string | null][] = [
+  ["Inbox", null],
+  ["Sent", "\\Sent"],
+  ["Drafts", "\\Drafts"],
+  ["Archive", "\\Archive"],
+  ["Trash", "\\Trash"],
+  ["Junk", "\\Junk"],
+];
+
+const encoder = new TextEncoder();
+
+interface MailboxRow {
+  id: number;
+  name: string;
+  special_use: string | null;
+  uidvalidity: number;
+  uidnext: number;
+  highest_modseq: number;
+  subscribed: number;
+}
+
+interface MessageRow {
+  uid: number;
+  modseq: number;
+  flags: number;
+  keywords: string;
+  size: number;
+  internal_date: number;
+  save_date: number;
+  message_id: string | null;
+}
+
+/**
+ * Normalises and checks a mailbox name: "/" separates levels, "Inbox" is
+ * case-insensitive (RFC 9051 §5.1), no empty levels or control characters.
+ * @throws StoreError BadMailboxName
+ */
+export function mailboxName(name: string): string {
+  const bad = (why: string) => new StoreError("BadMailboxName", `Cannot use mailbox name: ${why}`);
+  if (name.length === 0 || name.length > 512) throw bad("empty or longer than 512 characters");
+  // deno-lint-ignore no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(name)) throw bad("control characters");
+  if (/[*%]/.test(name)) throw bad("* and % are IMAP wildcards");
+  const levels = name.split("/");
+  if (levels.some((l) => l === "")) throw bad("empty hierarchy level");
+  if (levels[0]!.toLowerCase() === "inbox") levels[0] = "Inbox";
+  return levels.join("/");
+}
+
+export class Account {
+  readonly #db: DatabaseSync;
+
+  private constructor(readonly name: string, readonly dir: string, db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  /** Opens (creating and migrating as needed) the account stored in `dir`. */
+  static async open(name: string, dir: string, now = Date.now()): Promise<Account> {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    const db = new DatabaseSync(`${dir}/index.db`);
+    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON");
+    migrate(db);
+    const account = new Account(name, dir, db);
+    account.#transaction(() => {
+      if (account.#counter("uidvalidity") !== undefined) return;
+      account.#setCounter("uidvalidity", Math.floor(now / 1000));
+      account.#setCounter("modseq", 1);
+      for (const [mailbox, specialUse] of defaultMailboxes) {
+        account.#insertMailbox(mailbox, specialUse, true);
+      }
+    });
+    return account;
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  /** All mailboxes, by name. */
+  mailboxes(): MailboxInfo[] {
+    const rows = this.#db.prepare("SELECT * FROM mailboxes ORDER BY name")
+      .all() as unknown as MailboxRow[];
+    return rows.map((r) => this.#info(r));
+  }
+
+  /** One mailbox. @throws StoreError NoSuchMailbox */
+  mailbox(name: string): MailboxInfo {
+    return this.#info(this.#mailboxRow(name));
+  }
+
+  /**
+   * Creates a mailbox, and its missing parents (RFC 9051 §6.3.4).
+   * @throws StoreError MailboxExists, BadMailboxName
+   */
+  createMailbox(name: string, specialUse: string | null = null): MailboxInfo {
+    const full = mailboxName(name);
+    this.#transaction(() => {
+      if (this.#findMailbox(full)) {
+        throw new StoreError("MailboxExists", `Cannot create mailbox ${full}: it exists`);
+      }
+      const levels = full.split("/");
+      for (let i = 1; i < levels.length; i++) {
+        const parent = levels.slice(0, i).join("/");
+        if (!this.#findMailbox(parent)) this.#insertMailbox(parent, null, false);
+      }
+      this.#insertMailbox(full, specialUse, false);
+    });
+    return this.mailbox(full);
+  }
+
+  /**
+   * Adds a message (delivery or APPEND). Resolves once the message file is fsynced and
+   * its row committed: only then may the caller acknowledge it.
+   * @throws StoreError NoSuchMailbox, BadFlag
+   */
+  async add(req: AddMessage): Promise<AddedMessage> {
+    const { bits, keywords } = this.#flags(req.flags ?? []);
+    this.#mailboxRow(req.mailbox); // fail before writing a file
+    const prefix = encoder.encode(req.prefix ?? "");
+    const file = await writeMessageFile(this.dir, [prefix, req.message]);
+    const now = Date.now();
+    try {
+      return this.#transaction(() => {
+        const mb = this.#mailboxRow(req.mailbox); // again: it may have gone meanwhile
+        const modseq = this.#nextModseq();
+        const uid = mb.uidnext;
+        this.#db.prepare(
+          `INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, size, internal_date,
+             save_date, file, prefix_size, message_id, facts)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(
+          mb.id,
+          uid,
+          modseq,
+          bits,
+          JSON.stringify(keywords),
+          prefix.length + req.message.length,
+          req.internalDate ?? now,
+          now,
+          file,
+          prefix.length,
+          messageIdOf(req.message),
+          req.facts ? JSON.stringify(req.facts) : null,
+        );
+        this.#db.prepare("UPDATE mailboxes SET uidnext = ?, highest_modseq = ? WHERE id = ?")
+          .run(uid + 1, modseq, mb.id);
+        return { mailbox: mb.name, uid, uidValidity: mb.uidvalidity, modseq };
+      });
+    } catch (err) {
+      await removeMessageFiles(this.dir, [file]);
+      throw err;
+    }
+  }
+
+  /**
+   * Metadata of messages with UIDs in [fromUid, toUid], ascending, at most `limit`.
+   * Pages through any mailbox size without loading it whole.
+   */
+  messages(
+    mailbox: string,
+    fromUid = 1,
+    toUid = Number.MAX_SAFE_INTEGER,
+    limit = 1000,
+  ): MessageMeta[] {
+    const mb = this.#mailboxRow(mailbox);
+    const rows = this.#db.prepare(
+      `SELECT uid, modseq, flags, keywords, size, internal_date, save_date, message_id
+       FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid LIMIT ?`,
+    ).all(mb.id, fromUid, toUid, limit) as unknown as MessageRow[];
+    return rows.map(toMeta);
+  }
+
+  /**
+   * The message's bytes as served (delivery header lines first), or a range of them.
+   * @throws StoreError NoSuchMessage
+   */
+  async read(
+    mailbox: string,
+    uid: number,
+    range?: { start: number; end: number },
+  ): Promise<Uint8Array> {
+    const mb = this.#mailboxRow(mailbox);
+    const row = this.#db.prepare("SELECT file FROM messages WHERE mailbox_id = ? AND uid = ?")
+      .get(mb.id, uid) as { file: string } | undefined;
+    if (!row) {
+      throw new StoreError("NoSuchMessage", `Cannot read message: no UID ${uid} in ${mb.name}`);
+    }
+    return await readMessageFile(this.dir, row.file, range);
+  }
+
+  /**
+   * Changes flags of the messages with `uids` (missing UIDs are ignored, as IMAP
+   * STORE does). With `unchangedSince`, messages modified later are left alone and
+   * reported in `failed` (RFC 7162 §3.1.3).
+   * @throws StoreError NoSuchMailbox, BadFlag
+   */
+  setFlags(mailbox: string, uids: readonly number[], change: FlagChange): FlagChangeResult {
+    const { bits, keywords } = this.#flags(change.flags);
+    return this.#transaction(() => {
+      const mb = this.#mailboxRow(mailbox);
+      const select = this.#db.prepare(
+        "SELECT id, modseq, flags, keywords FROM messages WHERE mailbox_id = ? AND uid = ?",
+      );
+      const update = this.#db.prepare(
+        "UPDATE messages SET flags = ?, keywords = ?, modseq = ? WHERE id = ?",
+      );
+      const result: FlagChangeResult = { changed: [], failed: [] };
+      let modseq: number | undefined;
+      for (const uid of uids) {
+        const row = select.get(mb.id, uid) as
+          | { id: number; modseq: number; flags: number; keywords: string }
+          | undefined;
+        if (!row) continue;
+        if (change.unchangedSince !== undefined && row.modseq > change.unchangedSince) {
+          result.failed.push(uid);
+          continue;
+        }
+        const oldKeywords = JSON.parse(row.keywords) as string[];
+        const newBits = change.op === "add"
+          ? row.flags | bits
+          : change.op === "remove"
+          ? row.flags & ~bits
+          : bits;
+        const newKeywords = mergeKeywords(oldKeywords, keywords, change.op);
+        if (newBits === row.flags && sameKeywords(oldKeywords, newKeywords)) continue;
+        modseq ??= this.#nextModseq();
+        update.run(newBits, JSON.stringify(newKeywords), modseq, row.id);
+        result.changed.push({ uid, modseq, flags: decodeFlags(newBits, newKeywords) });
+      }
+      if (modseq !== undefined) {
+        this.#db.prepare("UPDATE mailboxes SET highest_modseq = ? WHERE id = ?").run(modseq, mb.id);
+      }
+      return result;
+    });
+  }
+
+  /**
+   * Removes messages marked \Deleted (all of them, or those among `uids`, as UID
+   * EXPUNGE does), leaving tombstones for QRESYNC. Returns the expunged UIDs.
+   */
+  async expunge(
+    mailbox: string,
+    uids?: readonly number[],
+  ): Promise<{ uids: number[]; modseq: number }> {
+    const { expunged, files, modseq } = this.#transaction(() => {
+      const mb = this.#mailboxRow(mailbox);
+      const rows = this.#db.prepare(
+        "SELECT id, uid, file FROM messages WHERE mailbox_id = ? AND flags & ? ORDER BY uid",
+      ).all(mb.id, deletedBit) as unknown as { id: number; uid: number; file: string }[];
+      const wanted = uids ? new Set(uids) : undefined;
+      const chosen = rows.filter((r) => !wanted || wanted.has(r.uid));
+      if (chosen.length === 0) return { expunged: [], files: [], modseq: mb.highest_modseq };
+      const modseq = this.#nextModseq();
+      const del = this.#db.prepare("DELETE FROM messages WHERE id = ?");
+      const tomb = this.#db.prepare(
+        "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)",
+      );
+      for (const r of chosen) {
+        del.run(r.id);
+        tomb.run(mb.id, r.uid, modseq);
+      }
+      this.#db.prepare("UPDATE mailboxes SET highest_modseq = ? WHERE id = ?").run(modseq, mb.id);
+      return { expunged: chosen.map((r) => r.uid), files: chosen.map((r) => r.file), modseq };
+    });
+    // After the commit: a crash here leaves orphan files, never rows without files.
+    await removeMessageFiles(this.dir, files);
+    return { uids: expunged, modseq };
+  }
+
+  /** Flag changes and expunges after `modseq` (RFC 7162 §3.1.4, §3.2.5). */
+  changesSince(mailbox: string, modseq: number): Changes {
+    const mb = this.#mailboxRow(mailbox);
+    const changed = (this.#db.prepare(
+      `SELECT uid, modseq, flags, keywords FROM messages
+       WHERE mailbox_id = ? AND modseq > ? ORDER BY uid`,
+    ).all(mb.id, modseq) as unknown as MessageRow[]).map((r) => ({
+      uid: r.uid,
+      modseq: r.modseq,
+      flags: decodeFlags(r.flags, JSON.parse(r.keywords) as string[]),
+    }));
+    const expunged = (this.#db.prepare(
+      "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
+    ).all(mb.id, modseq) as unknown as { uid: number }[]).map((r) => r.uid);
+    return { highestModseq: mb.highest_modseq, changed, expunged };
+  }
+
+  #info(r: MailboxRow): MailboxInfo {
+    const counts = this.#db.prepare(
+      `SELECT count(*) AS messages, coalesce(sum(size), 0) AS size,
+              coalesce(sum((flags & ?) = 0), 0) AS unseen
+       FROM messages WHERE mailbox_id = ?`,
+    ).get(seenBit, r.id) as { messages: number; size: number; unseen: number };
+    return {
+      name: r.name,
+      specialUse: r.special_use,
+      uidValidity: r.uidvalidity,
+      uidNext: r.uidnext,
+      highestModseq: r.highest_modseq,
+      subscribed: r.subscribed === 1,
+      ...counts,
+    };
+  }
+
+  #flags(flags: readonly string[]): { bits: number; keywords: string[] } {
+    try {
+      return encodeFlags(flags);
+    } catch (err) {
+      if (err instanceof FlagError) throw new StoreError("BadFlag", err.message);
+      throw err;
+    }
+  }
+
+  #findMailbox(name: string): MailboxRow | undefined {
+    return this.#db.prepare("SELECT * FROM mailboxes WHERE name = ?").get(name) as
+      | MailboxRow
+      | undefined;
+  }
+
+  #mailboxRow(name: string): MailboxRow {
+    const full = mailboxName(name);
+    const row = this.#findMailbox(full);
+    if (!row) throw new StoreError("NoSuchMailbox", `Cannot find mailbox ${full}`);
+    return row;
+  }
+
+  #insertMailbox(name: string, specialUse: string | null, subscribed: boolean): void {
+    const uidvalidity = this.#counter("uidvalidity")!;
+    this.#setCounter("uidvalidity", uidvalidity + 1);
+    this.#db.prepare(
+      "INSERT INTO mailboxes (name, special_use, uidvalidity, subscribed) VALUES (?, ?, ?, ?)",
+    ).run(name, specialUse, uidvalidity, subscribed ? 1 : 0);
+  }
+
+  #counter(key: string): number | undefined {
+    const row = this.#db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as
+      | { value: number }
+      | undefined;
+    return row?.value;
+  }
+
+  #setCounter(key: string, value: number): void {
+    this.#db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value);
+  }
+
+  #nextModseq(): number {
+    const next = this.#counter("modseq")! + 1;
+    this.#setCounter("modseq", next);
+    return next;
+  }
+
+  /** Runs `fn` in one write transaction. `fn` must not await. */
+  #transaction<T>(fn: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (err) {
+      this.#db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+}
+
+function toMeta(r: MessageRow): MessageMeta {
+  return {
+    uid: r.uid,
+    modseq: r.modseq,
+    flags: decodeFlags(r.flags, JSON.parse(r.keywords) as string[]),
+    size: r.size,
+    internalDate: r.internal_date,
+    saveDate: r.save_date,
+    messageId: r.message_id,
+  };
+}
+
+function sameKeywords(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((k, i) => k === b[i]);
+}
+
+/**
+ * The Message-ID of a message, without angle brackets, from its header block.
+ * Interim: core/mime replaces this scan once the structure parser lands.
+ */
+function messageIdOf(message: Uint8Array): string | null {
+  const headerEnd = findHeaderEnd(message);
+  const text = new TextDecoder("latin1").decode(message.subarray(0, headerEnd));
+  const m = /^message-id:[ \t]*(?:\r?\n[ \t]+)?<([^>\r\n]{1,500})>/im.exec(text);
+  return m?.[1] ?? null;
+}
+
+function findHeaderEnd(message: Uint8Array): number {
+  for (let i = 0; i + 1 < message.length; i++) {
+    if (
+      message[i] === 0x0a &&
+      (message[i + 1] === 0x0a || (message[i + 1] === 0x0d && message[i + 2] === 0x0a))
+    ) {
+      return i;
+    }
+  }
+  return message.length;
+}

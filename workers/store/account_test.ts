@@ -1,0 +1,207 @@
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { Account, defaultMailboxes, mailboxName } from "./account.ts";
+import { StoreError } from "./api.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const message = (subject: string, id = subject) =>
+  enc.encode(
+    `From: a@example.org\r\nMessage-ID: <${id}@example.org>\r\nSubject: ${subject}\r\n\r\nBody of ${subject}\r\n`,
+  );
+
+async function withAccount(fn: (a: Account, dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "postern-account-" });
+  const account = await Account.open("alice", dir);
+  try {
+    await fn(account, dir);
+  } finally {
+    account.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const storeCode = (code: string) => (err: unknown) =>
+  err instanceof StoreError && err.code === code;
+
+Deno.test("Account.open() creates the default mailboxes with special-use attributes", () =>
+  withAccount((a) => {
+    const boxes = a.mailboxes();
+    assert.deepEqual(
+      boxes.map((b) => [b.name, b.specialUse]).sort(),
+      defaultMailboxes.map(([n, s]) => [n, s]).sort(),
+    );
+    const validities = new Set(boxes.map((b) => b.uidValidity));
+    assert.equal(validities.size, boxes.length, "each mailbox has its own UIDVALIDITY");
+    assert.ok(boxes.every((b) => b.uidNext === 1 && b.messages === 0 && b.subscribed));
+    return Promise.resolve();
+  }));
+
+Deno.test("Account.add() stores the message with its delivery prefix, durably numbered", () =>
+  withAccount(async (a) => {
+    const added = await a.add({
+      mailbox: "inbox",
+      message: message("one"),
+      prefix: "Received: from x by y\r\n",
+      flags: ["\\Seen", "$Forwarded"],
+      internalDate: 1_700_000_000_000,
+      facts: { remoteIp: "192.0.2.1", ehlo: "x.example" },
+    });
+    assert.equal(added.mailbox, "Inbox");
+    assert.equal(added.uid, 1);
+    const bytes = dec.decode(await a.read("Inbox", 1));
+    assert.ok(bytes.startsWith("Received: from x by y\r\nFrom: a@example.org\r\n"));
+    const [meta] = a.messages("Inbox");
+    assert.deepEqual(meta?.flags, ["\\Seen", "$Forwarded"]);
+    assert.equal(meta?.size, bytes.length);
+    assert.equal(meta?.messageId, "one@example.org");
+    assert.equal(meta?.internalDate, 1_700_000_000_000);
+    assert.equal(dec.decode(await a.read("Inbox", 1, { start: 0, end: 8 })), "Received");
+    const info = a.mailbox("Inbox");
+    assert.equal(info.uidNext, 2);
+    assert.equal(info.messages, 1);
+    assert.equal(info.unseen, 0);
+    assert.equal(info.highestModseq, added.modseq);
+  }));
+
+Deno.test("Account.add() gives concurrent adds distinct ascending UIDs", () =>
+  withAccount(async (a) => {
+    const added = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => a.add({ mailbox: "Inbox", message: message(`m${i}`) })),
+    );
+    const uids = added.map((x) => x.uid).sort((x, y) => x - y);
+    assert.deepEqual(uids, Array.from({ length: 50 }, (_, i) => i + 1));
+    assert.equal(new Set(added.map((x) => x.modseq)).size, 50, "each add has its own modseq");
+    assert.equal(a.mailbox("Inbox").messages, 50);
+  }));
+
+Deno.test("Account.add() rejects unknown mailboxes and bad flags without leaving a file", () =>
+  withAccount(async (a, dir) => {
+    await assert.rejects(
+      a.add({ mailbox: "Nope", message: message("x") }),
+      storeCode("NoSuchMailbox"),
+    );
+    await assert.rejects(
+      a.add({ mailbox: "Inbox", message: message("x"), flags: ["\\Bogus"] }),
+      storeCode("BadFlag"),
+    );
+    await assert.rejects(
+      a.add({ mailbox: "Inbox", message: message("x"), flags: ["has space"] }),
+      storeCode("BadFlag"),
+    );
+    const files = [];
+    try {
+      for await (const b of Deno.readDir(`${dir}/msg`)) files.push(b.name);
+    } catch { /* no msg dir at all: fine */ }
+    assert.deepEqual(files, []);
+  }));
+
+Deno.test("Account.messages() pages through a mailbox by UID", () =>
+  withAccount(async (a) => {
+    for (let i = 0; i < 25; i++) await a.add({ mailbox: "Inbox", message: message(`m${i}`) });
+    const first = a.messages("Inbox", 1, Number.MAX_SAFE_INTEGER, 10);
+    assert.deepEqual(first.map((m) => m.uid), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const next = a.messages("Inbox", first.at(-1)!.uid + 1, Number.MAX_SAFE_INTEGER, 10);
+    assert.equal(next[0]?.uid, 11);
+    assert.deepEqual(a.messages("Inbox", 20, 22).map((m) => m.uid), [20, 21, 22]);
+  }));
+
+Deno.test("Account.setFlags() adds, removes and replaces, and honours UNCHANGEDSINCE", () =>
+  withAccount(async (a) => {
+    for (let i = 0; i < 3; i++) await a.add({ mailbox: "Inbox", message: message(`m${i}`) });
+    const before = a.mailbox("Inbox").highestModseq;
+    const r1 = a.setFlags("Inbox", [1, 2, 99], { op: "add", flags: ["\\Seen", "$Junk"] });
+    assert.deepEqual(r1.changed.map((c) => c.uid), [1, 2], "unknown UIDs ignored");
+    assert.ok(r1.changed.every((c) => c.modseq > before));
+    assert.deepEqual(r1.changed[0]?.flags, ["\\Seen", "$Junk"]);
+    assert.equal(a.mailbox("Inbox").unseen, 1);
+
+    const again = a.setFlags("Inbox", [1], { op: "add", flags: ["\\seen", "$junk"] });
+    assert.deepEqual(again.changed, [], "no change, no new modseq");
+
+    const removed = a.setFlags("Inbox", [1], { op: "remove", flags: ["$JUNK"] });
+    assert.deepEqual(removed.changed[0]?.flags, ["\\Seen"]);
+    const replaced = a.setFlags("Inbox", [2], { op: "replace", flags: ["\\Flagged"] });
+    assert.deepEqual(replaced.changed[0]?.flags, ["\\Flagged"]);
+
+    // RFC 7162 §3.1.3: message 1 changed after `before`, message 3 did not.
+    const cond = a.setFlags("Inbox", [1, 3], {
+      op: "add",
+      flags: ["\\Answered"],
+      unchangedSince: before,
+    });
+    assert.deepEqual(cond.failed, [1]);
+    assert.deepEqual(cond.changed.map((c) => c.uid), [3]);
+  }));
+
+Deno.test("Account.expunge() removes \\Deleted messages, leaves tombstones and drops files", () =>
+  withAccount(async (a, dir) => {
+    for (let i = 0; i < 4; i++) await a.add({ mailbox: "Inbox", message: message(`m${i}`) });
+    const mark = a.setFlags("Inbox", [1, 2, 3], { op: "add", flags: ["\\Deleted"] });
+    const since = mark.changed[0]!.modseq;
+    const partial = await a.expunge("Inbox", [2]);
+    assert.deepEqual(partial.uids, [2], "UID EXPUNGE takes only the given \\Deleted UIDs");
+    const rest = await a.expunge("Inbox");
+    assert.deepEqual(rest.uids, [1, 3]);
+    assert.deepEqual(a.messages("Inbox").map((m) => m.uid), [4]);
+    await assert.rejects(a.read("Inbox", 1), storeCode("NoSuchMessage"));
+    const changes = a.changesSince("Inbox", since);
+    assert.deepEqual(changes.expunged, [1, 2, 3]);
+    assert.equal(changes.highestModseq, rest.modseq);
+    let files = 0;
+    for await (const bucket of Deno.readDir(`${dir}/msg`)) {
+      for await (const _ of Deno.readDir(`${dir}/msg/${bucket.name}`)) files++;
+    }
+    assert.equal(files, 1, "only the remaining message's file is left");
+  }));
+
+Deno.test("Account.changesSince() reports flag changes after a modseq", () =>
+  withAccount(async (a) => {
+    await a.add({ mailbox: "Inbox", message: message("a") });
+    const added = await a.add({ mailbox: "Inbox", message: message("b") });
+    a.setFlags("Inbox", [1], { op: "add", flags: ["\\Seen"] });
+    const changes = a.changesSince("Inbox", added.modseq);
+    assert.deepEqual(changes.changed.map((c) => [c.uid, c.flags]), [[1, ["\\Seen"]]]);
+    assert.deepEqual(changes.expunged, []);
+  }));
+
+Deno.test("Account.createMailbox() creates missing parents and refuses duplicates", () =>
+  withAccount((a) => {
+    a.createMailbox("Lists/deno/announce");
+    const names = a.mailboxes().map((b) => b.name);
+    assert.ok(["Lists", "Lists/deno", "Lists/deno/announce"].every((n) => names.includes(n)));
+    assert.throws(() => a.createMailbox("Lists/deno"), storeCode("MailboxExists"));
+    assert.throws(() => a.createMailbox("INBOX"), storeCode("MailboxExists"));
+    assert.throws(() => a.createMailbox("a//b"), storeCode("BadMailboxName"));
+    return Promise.resolve();
+  }));
+
+Deno.test("mailboxName() normalises Inbox and rejects bad names", () => {
+  assert.equal(mailboxName("INBOX"), "Inbox");
+  assert.equal(mailboxName("inbox/Sub"), "Inbox/Sub");
+  assert.equal(mailboxName("Sent"), "Sent");
+  for (const bad of ["", "/a", "a/", "a\x00b", "a*", "%", "x".repeat(513)]) {
+    assert.throws(() => mailboxName(bad), storeCode("BadMailboxName"), JSON.stringify(bad));
+  }
+});
+
+Deno.test("Account.open() keeps state across reopen and refuses a newer schema", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "postern-account-" });
+  try {
+    const a = await Account.open("alice", dir);
+    await a.add({ mailbox: "Inbox", message: message("kept") });
+    const validity = a.mailbox("Inbox").uidValidity;
+    a.close();
+    const b = await Account.open("alice", dir);
+    assert.equal(b.mailbox("Inbox").uidValidity, validity);
+    assert.equal(b.mailbox("Inbox").uidNext, 2);
+    assert.equal(dec.decode(await b.read("Inbox", 1)).includes("Subject: kept"), true);
+    b.close();
+    const db = new DatabaseSync(`${dir}/index.db`);
+    db.exec("PRAGMA user_version = 99");
+    db.close();
+    await assert.rejects(Account.open("alice", dir), /schema version 99 is newer/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,122 @@
+/**
+ * Types of the store's API: what callers (SMTP, IMAP, webmail, CLI) see of mailboxes
+ * and messages. Operations, not SQL: nothing here reveals how the store keeps them.
+ */
+
+/** A mailbox with its IMAP state and counts. */
+export interface MailboxInfo {
+  /** Full name, hierarchy separator "/"; the inbox is always "Inbox". */
+  name: string;
+  /** RFC 6154 special-use attribute ("\\Sent", "\\Junk", ...), if any. */
+  specialUse: string | null;
+  uidValidity: number;
+  uidNext: number;
+  /** RFC 7162 HIGHESTMODSEQ. */
+  highestModseq: number;
+  subscribed: boolean;
+  messages: number;
+  unseen: number;
+  /** Sum of message sizes, octets. */
+  size: number;
+}
+
+/** What the store keeps about a message besides its bytes. */
+export interface MessageMeta {
+  uid: number;
+  modseq: number;
+  /** System flags ("\\Seen") and keywords ("$Junk"), in IMAP spelling. */
+  flags: string[];
+  /** Size in octets as served (delivery header lines included). */
+  size: number;
+  /** ms since epoch (IMAP INTERNALDATE). */
+  internalDate: number;
+  /** ms since epoch (RFC 8514 SAVEDATE). */
+  saveDate: number;
+  /** Message-ID without angle brackets, if the message has one. */
+  messageId: string | null;
+}
+
+/** Facts about an SMTP delivery, kept for junk filtering and reputation. */
+export interface DeliveryFacts {
+  remoteIp?: string;
+  ehlo?: string;
+  mailFrom?: string;
+  rcptTo?: string;
+  /** Domains with a verified SPF, DKIM or DMARC pass. */
+  spfDomain?: string;
+  dkimDomains?: string[];
+  dmarcDomain?: string;
+  tls?: { version: string; cipher: string };
+}
+
+export interface AddMessage {
+  mailbox: string;
+  /** The message as received (RFC 5322 bytes). */
+  message: Uint8Array;
+  /** Header lines added at delivery (Received, Authentication-Results), CRLF-terminated. */
+  prefix?: string;
+  flags?: string[];
+  /** ms since epoch; default now. */
+  internalDate?: number;
+  facts?: DeliveryFacts;
+}
+
+export interface AddedMessage {
+  mailbox: string;
+  uid: number;
+  uidValidity: number;
+  modseq: number;
+}
+
+/** A change to flags, as STORE expresses it. */
+export interface FlagChange {
+  op: "add" | "remove" | "replace";
+  flags: string[];
+  /** RFC 7162 §3.1.3 UNCHANGEDSINCE: only change messages whose modseq is at most this. */
+  unchangedSince?: number;
+}
+
+export interface FlagChangeResult {
+  /** Messages changed, with their new state. */
+  changed: { uid: number; modseq: number; flags: string[] }[];
+  /** UIDs not changed because they were modified after `unchangedSince`. */
+  failed: number[];
+}
+
+/** Changes in a mailbox after a modseq (RFC 7162 CONDSTORE/QRESYNC). */
+export interface Changes {
+  highestModseq: number;
+  changed: { uid: number; modseq: number; flags: string[] }[];
+  /** UIDs expunged after the modseq, ascending. */
+  expunged: number[];
+}
+
+/** A change event, for IMAP IDLE and the webmail. */
+export type StoreEvent =
+  | { kind: "added"; account: string; mailbox: string; uid: number; modseq: number }
+  | {
+    kind: "flags";
+    account: string;
+    mailbox: string;
+    changed: { uid: number; modseq: number; flags: string[] }[];
+  }
+  | { kind: "expunged"; account: string; mailbox: string; uids: number[]; modseq: number }
+  | { kind: "mailboxes"; account: string };
+
+/** A failure callers must tell apart; `code` maps to protocol replies in one place. */
+export class StoreError extends Error {
+  constructor(
+    readonly code:
+      | "NoSuchMailbox"
+      | "MailboxExists"
+      | "BadMailboxName"
+      | "BadFlag"
+      | "NoSuchMessage"
+      | "NoSuchAccount"
+      | "OverQuota",
+    message: string,
+  ) {
+    super(message);
+    this.name = "StoreError";
+  }
+}
