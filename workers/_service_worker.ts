@@ -4,13 +4,19 @@
  * handled here.
  */
 import { configureLogging } from "../core/log/mod.ts";
-import { type ApiSpec, type Handlers, RpcServer, workerScopePort } from "../core/rpc/mod.ts";
+import {
+  type ApiSpec,
+  type EventSpec,
+  type Handlers,
+  RpcServer,
+  workerScopePort,
+} from "../core/rpc/mod.ts";
 import type { ServiceApi, ServiceInit } from "./_service_api.ts";
 
-export function runServiceWorker<A extends ApiSpec>(
+export function runServiceWorker<A extends ApiSpec, E extends EventSpec = Record<never, never>>(
   setup: (init: ServiceInit) => void | Promise<void>,
   handlers: Handlers<A>,
-): RpcServer<ServiceApi & A> {
+): RpcServer<ServiceApi & A, E> {
   const own: Handlers<ServiceApi> = {
     init: async (init) => {
       configureLogging(init.log);
@@ -19,7 +25,7 @@ export function runServiceWorker<A extends ApiSpec>(
     },
     ping: () => ({ ok: true }),
   };
-  return new RpcServer<ServiceApi & A>(
+  return new RpcServer<ServiceApi & A, E>(
     workerScopePort(),
     { ...handlers, ...own } as Handlers<ServiceApi & A>,
   );

@@ -120,3 +120,46 @@ export class StoreError extends Error {
     this.name = "StoreError";
   }
 }
+
+/** The store worker's RPC methods (core/rpc), as the supervisor calls them. */
+export type StoreApi = {
+  /** The accounts configured in domains.yaml (initially and on each reload). */
+  setAccounts: { params: { names: string[] }; result: { ok: true } };
+  mailboxes: { params: { account: string }; result: MailboxInfo[] };
+  createMailbox: { params: { account: string; name: string }; result: MailboxInfo };
+  /** Adds a message; resolves only once it is durable. `message` is transferred. */
+  add: {
+    params: {
+      account: string;
+      mailbox: string;
+      message: Uint8Array;
+      prefix?: string;
+      flags?: string[];
+    };
+    result: AddedMessage;
+  };
+  messages: {
+    params: { account: string; mailbox: string; fromUid?: number; toUid?: number; limit?: number };
+    result: MessageMeta[];
+  };
+  read: {
+    params: {
+      account: string;
+      mailbox: string;
+      uid: number;
+      range?: { start: number; end: number };
+    };
+    result: Uint8Array;
+  };
+  setFlags: {
+    params: { account: string; mailbox: string; uids: number[]; change: FlagChange };
+    result: FlagChangeResult;
+  };
+  expunge: {
+    params: { account: string; mailbox: string; uids?: number[] };
+    result: { uids: number[]; modseq: number };
+  };
+  changesSince: { params: { account: string; mailbox: string; modseq: number }; result: Changes };
+};
+
+export type StoreEvents = { change: StoreEvent };

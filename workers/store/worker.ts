@@ -1,16 +1,63 @@
 /**
  * Store worker entry (read/write on the data directory only). Owns the accounts:
- * SQLite indexes and message files. This stage opens the data directory; the account
- * API arrives with the store issue.
+ * SQLite indexes and message files, behind the RPC API below. Only the supervisor
+ * holds this API for now; protocol workers get a narrower, session-token-bound one
+ * with the authentication work of the store issue.
  */
 import { logger } from "../../core/log/mod.ts";
+import { RpcError } from "../../core/rpc/mod.ts";
 import { runServiceWorker } from "../_service_worker.ts";
-
-export type StoreApi = Record<never, never>;
+import { type StoreApi, StoreError, type StoreEvents } from "./api.ts";
+import { Store } from "./store.ts";
 
 const log = logger("store");
+let store: Store | undefined;
 
-runServiceWorker<StoreApi>(async ({ dataDir }) => {
+const ready = (): Store => {
+  if (!store) throw new RpcError("NotReady", "Store not initialised");
+  return store;
+};
+
+/** StoreError crosses the RPC boundary as an RpcError with the same code. */
+async function call<T>(fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof StoreError) throw new RpcError(err.code, err.message);
+    throw err;
+  }
+}
+
+const server = runServiceWorker<StoreApi, StoreEvents>(async ({ dataDir }) => {
   await Deno.mkdir(`${dataDir}/accounts`, { recursive: true, mode: 0o700 });
+  store = new Store(dataDir);
+  store.subscribe((event) => server.emit("change", event));
   log.debug("store ready", { dataDir });
-}, {});
+}, {
+  setAccounts: ({ names }) =>
+    call(async () => (await ready().setAccounts(names), { ok: true as const })),
+  mailboxes: ({ account }) => call(() => ready().mailboxes(account)),
+  createMailbox: ({ account, name }) => call(() => ready().createMailbox(account, name)),
+  add: ({ account, mailbox, message, prefix, flags }) =>
+    call(() =>
+      ready().add(account, {
+        mailbox,
+        message,
+        ...(prefix ? { prefix } : {}),
+        ...(flags ? { flags } : {}),
+      })
+    ),
+  messages: ({ account, mailbox, fromUid, toUid, limit }) =>
+    call(() => ready().messages(account, mailbox, fromUid, toUid, limit)),
+  read: ({ account, mailbox, uid, range }, ctx) =>
+    call(async () => {
+      const bytes = await ready().read(account, mailbox, uid, range);
+      ctx.transfer(bytes.buffer as ArrayBuffer); // never shared: read into a fresh buffer
+      return bytes;
+    }),
+  setFlags: ({ account, mailbox, uids, change }) =>
+    call(() => ready().setFlags(account, mailbox, uids, change)),
+  expunge: ({ account, mailbox, uids }) => call(() => ready().expunge(account, mailbox, uids)),
+  changesSince: ({ account, mailbox, modseq }) =>
+    call(() => ready().changesSince(account, mailbox, modseq)),
+});

@@ -79,8 +79,14 @@ export async function serve(files: ConfigFiles, out: (line: string) => void): Pr
     return 1;
   }
   const running = sup;
-  running.setDomains(domains);
-  stopWatching = watchDomains(files.domainsFile, (d) => running.setDomains(d));
+  await running.setDomains(domains);
+  stopWatching = watchDomains(
+    files.domainsFile,
+    (d) =>
+      running.setDomains(d).catch((err: Error) =>
+        log.error("cannot apply domains config", { err: err.message })
+      ),
+  );
 
   let signals = 0;
   const onSignal = (name: Deno.Signal) => () => {

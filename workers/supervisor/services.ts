@@ -6,7 +6,7 @@
  */
 
 import type { Logger } from "../../core/log/mod.ts";
-import { RpcClient } from "../../core/rpc/mod.ts";
+import { type ApiSpec, type EventSpec, RpcClient } from "../../core/rpc/mod.ts";
 import type { ServiceApi, ServiceInit } from "../_service_api.ts";
 import { spawnWorker, type WorkerKind, type WorkerPaths } from "../spawn.ts";
 
@@ -16,11 +16,16 @@ export interface ServiceOptions {
   init: ServiceInit;
   heartbeatMs: number;
   log: Logger;
+  /** Runs after every (re)start, before the worker counts as ready: push state to it. */
+  onStarted?: () => Promise<void>;
 }
 
-export class ServiceWorker {
+export class ServiceWorker<
+  A extends ApiSpec = Record<never, never>,
+  E extends EventSpec = Record<never, never>,
+> {
   #worker: Worker | undefined;
-  #client: RpcClient<ServiceApi> | undefined;
+  #client: RpcClient<ServiceApi & A, E> | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #restart: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
@@ -28,7 +33,7 @@ export class ServiceWorker {
 
   constructor(readonly options: ServiceOptions) {}
 
-  get client(): RpcClient<ServiceApi> {
+  get client(): RpcClient<ServiceApi & A, E> {
     if (!this.#client) throw new Error(`Cannot reach ${this.options.kind} worker: not running`);
     return this.#client;
   }
@@ -37,7 +42,7 @@ export class ServiceWorker {
   async start(): Promise<void> {
     const { kind, paths, init, heartbeatMs, log } = this.options;
     const worker = spawnWorker(kind, paths);
-    const client = new RpcClient<ServiceApi>(worker, { timeoutMs: 30_000 });
+    const client = new RpcClient<ServiceApi & A, E>(worker, { timeoutMs: 30_000 });
     this.#worker = worker;
     this.#client = client;
     worker.onerror = (ev) => {
@@ -45,6 +50,7 @@ export class ServiceWorker {
       this.#lost(worker, `crashed: ${ev.message}`);
     };
     await client.call("init", init);
+    await this.options.onStarted?.();
     log.debug("service worker ready", { worker: kind });
     clearInterval(this.#heartbeat);
     this.#heartbeat = setInterval(() => void this.#ping(worker), Math.max(50, heartbeatMs / 3));

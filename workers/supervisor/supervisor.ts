@@ -21,6 +21,8 @@ import { ClientConnection, type ConnectionStats } from "./connection.ts";
 import { ConnectionLimiter } from "./limits.ts";
 import { WorkerPool } from "./pool.ts";
 import { ServiceWorker } from "./services.ts";
+import type { StoreApi, StoreEvents } from "../store/api.ts";
+import type { ApiSpec, EventSpec } from "../../core/rpc/mod.ts";
 import { CertStore } from "./tls.ts";
 
 const log = logger("supervisor");
@@ -67,7 +69,8 @@ export interface BoundAddress {
 export class Supervisor {
   readonly paths: WorkerPaths;
   readonly pools: { smtp: WorkerPool; imap: WorkerPool };
-  readonly services: ServiceWorker[];
+  readonly store: ServiceWorker<StoreApi, StoreEvents>;
+  readonly services: ServiceWorker<ApiSpec, EventSpec>[];
   readonly limiter: ConnectionLimiter;
   readonly connections = new Map<string, ClientConnection>();
   #servers: { server: net.Server; bound: BoundAddress }[] = [];
@@ -103,16 +106,23 @@ export class Supervisor {
       smtp: pool("smtp", config.workers.smtp, farewells.smtp.lost),
       imap: pool("imap", config.workers.imap, farewells.imap.lost),
     };
-    const serviceInit = { dataDir, hostname: config.hostname, log: config.log };
-    this.services = (["store", "queue", "http"] as const).map((kind) =>
-      new ServiceWorker({
-        kind,
-        paths: this.paths,
-        init: serviceInit,
-        heartbeatMs: config.workers.heartbeat,
-        log,
-      })
-    );
+    const service = (kind: "store" | "queue" | "http") => ({
+      kind,
+      paths: this.paths,
+      init: { dataDir, hostname: config.hostname, log: config.log },
+      heartbeatMs: config.workers.heartbeat,
+      log,
+    });
+    this.store = new ServiceWorker<StoreApi, StoreEvents>({
+      ...service("store"),
+      // After a restart too: the new instance must know the accounts.
+      onStarted: () => this.#pushAccounts(),
+    });
+    this.services = [
+      this.store,
+      new ServiceWorker(service("queue")),
+      new ServiceWorker(service("http")),
+    ];
   }
 
   /**
@@ -141,8 +151,14 @@ export class Supervisor {
   }
 
   /** Puts a validated domains configuration in force (initially and on reload). */
-  setDomains(domains: DomainsConfig): void {
+  async setDomains(domains: DomainsConfig): Promise<void> {
     this.#domains = domains;
+    await this.#pushAccounts();
+  }
+
+  async #pushAccounts(): Promise<void> {
+    if (!this.#domains) return;
+    await this.store.client.call("setAccounts", { names: Object.keys(this.#domains.accounts) });
   }
 
   stats(): (ConnectionStats & { cid: string })[] {
