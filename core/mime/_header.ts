@@ -11,8 +11,8 @@
  *   a field already started. The first line that is neither ends the header: a blank
  *   line (the separator, skipped) or anything else (kept as the first body line,
  *   reported as a missing separator).
- * - Lookups on bytes use native `indexOf` on bounded subarrays, so a line costs what it
- *   is long, never what the rest of the message is long.
+ * - Lookups on bytes use native `indexOf`, arranged so that a line costs what it is
+ *   long, never what the rest of the message is long (see `nextCr`).
  */
 
 import { type Problem, problems } from "./problem.ts";
@@ -56,38 +56,44 @@ export interface ScanLimits {
 
 const unlimited: ScanLimits = { maxHeaderLines: Infinity, maxHeaderLineOctets: Infinity };
 
-/** Length of a field name at `pos` (RFC 5322 §3.6.8 ftext: 33..126 except ":") when the line starts a field, else -1. */
-function fieldNameLength(msg: Uint8Array, pos: number, end: number): number {
+/**
+ * Position of the colon when the line at `pos` starts a field (RFC 5322 §3.6.8
+ * field-name = 1*ftext, ftext = 33..126 except ":"), else -1.
+ */
+function fieldColon(msg: Uint8Array, pos: number, end: number): number {
   let i = pos;
   while (i < end) {
     const c = msg[i]!;
     if (c < 33 || c > 126 || c === COLON) break;
     i++;
   }
-  const nameEnd = i;
-  if (nameEnd === pos) return -1;
+  if (i === pos) return -1;
   // RFC 5322 §4.5: obs-optional allows WSP between the name and the colon.
   while (i < end && (msg[i] === SP || msg[i] === HTAB)) i++;
-  return i < end && msg[i] === COLON ? nameEnd - pos : -1;
+  return i < end && msg[i] === COLON ? i : -1;
 }
 
 /**
  * Scans the header block starting at `start` within `[start, end)`. `onField` sees the
- * first `maxHeaderLines` lines' fields, except fields with an over-long line.
+ * first `maxHeaderLines` lines' fields, except fields with an over-long line; when it
+ * returns true, scanning stops early and the returned offsets mean nothing.
  */
 export function scanHeader(
   msg: Uint8Array,
   start: number,
   end: number,
   limits: ScanLimits = unlimited,
-  onField?: (field: FieldRange) => void,
+  onField?: (field: FieldRange) => boolean | void,
 ): HeaderScan {
   const found = new Set<Problem>();
   let field: FieldRange | undefined; // the field being read, unless past the line limit
   let inField = false;
   let lines = 0;
+  let stopped = false;
   const finish = () => {
-    if (field !== undefined && onField !== undefined && field.sane) onField(field);
+    if (field !== undefined && onField !== undefined && field.sane && onField(field) === true) {
+      stopped = true;
+    }
     field = undefined;
   };
   const done = (headerEnd: number, bodyStart: number): HeaderScan => {
@@ -95,10 +101,15 @@ export function scanHeader(
     return { headerEnd, bodyStart, problems: [...found] };
   };
 
+  // The next CR at or after the current line, found lazily so an LF-only header costs
+  // one scan in all, not one per line.
+  let nextCr = -1;
   let ls = start;
   while (ls < end) {
-    let lf = msg.subarray(ls, end).indexOf(LF);
-    lf = lf === -1 ? end : ls + lf;
+    // Past `end` this finds the LF within a line: a part's range ends at the end of the
+    // message or just before a delimiter line (RFC 2046 §5.1.1), see _multipart.ts.
+    let lf = msg.indexOf(LF, ls);
+    if (lf === -1 || lf >= end) lf = end;
     const next = lf < end ? lf + 1 : end;
     // The line's content ends before CRLF, LF, or a CR that ends the range.
     const ce = lf > ls && msg[lf - 1] === CR ? lf - 1 : lf;
@@ -119,21 +130,24 @@ export function scanHeader(
       if (field !== undefined) {
         field.valueEnd = ce;
         field.end = next;
+        if (lines >= limits.maxHeaderLines) field.sane = false; // reaches past the limit
       }
     } else {
-      const nameLength = fieldNameLength(msg, ls, ce);
-      if (nameLength < 0) {
+      const colon = fieldColon(msg, ls, ce);
+      if (colon < 0) {
         // Not a header line: tolerate a body without the blank line before it.
         found.add(problems.missingSeparator);
         return done(ls, ls);
       }
       finish();
+      if (stopped) return done(ls, ls);
       inField = true;
       if (lines < limits.maxHeaderLines) {
-        const colon = msg.subarray(ls + nameLength, ce).indexOf(COLON) + ls + nameLength;
+        let nameEnd = colon;
+        while (msg[nameEnd - 1] === SP || msg[nameEnd - 1] === HTAB) nameEnd--;
         field = {
           start: ls,
-          nameEnd: ls + nameLength,
+          nameEnd,
           valueStart: colon + 1,
           valueEnd: ce,
           end: next,
@@ -142,7 +156,8 @@ export function scanHeader(
       }
     }
     if (bareLf) found.add(problems.bareLf);
-    if (msg.subarray(ls, ce).indexOf(CR) !== -1) found.add(problems.bareCr);
+    if (nextCr < ls) nextCr = msg.indexOf(CR, ls) >>> 0; // -1 becomes 2^32-1: none
+    if (nextCr < ce) found.add(problems.bareCr);
     if (ce - ls > limits.maxHeaderLineOctets) {
       found.add(problems.headerLineTooLong);
       if (field !== undefined) field.sane = false;

@@ -34,6 +34,7 @@ import {
 } from "./flags.ts";
 import { readMessageFile, removeMessageFiles, writeMessageFile } from "./message_files.ts";
 import { migrate } from "./schema.ts";
+import { headerValue, parseStructure, type Part } from "../../core/mime/mod.ts";
 
 /** Mailboxes every new account gets, with their RFC 6154 special-use attributes. */
 export const defaultMailboxes: [string, string | null][] = [
@@ -155,6 +156,10 @@ export class Account {
     const { bits, keywords } = this.#flags(req.flags ?? []);
     this.#mailboxRow(req.mailbox); // fail before writing a file
     const prefix = encoder.encode(req.prefix ?? "");
+    // Parsed once, here: offsets are relative to the message as received (the stored
+    // file has `prefix_size` octets of delivery headers before it). Never throws: odd
+    // mail is stored byte for byte with its problems noted.
+    const structure = parseStructure(req.message);
     const file = await writeMessageFile(this.dir, [prefix, req.message]);
     const now = Date.now();
     try {
@@ -164,8 +169,8 @@ export class Account {
         const uid = mb.uidnext;
         this.#db.prepare(
           `INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, size, internal_date,
-             save_date, file, prefix_size, message_id, facts)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             save_date, file, prefix_size, message_id, structure, facts)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(
           mb.id,
           uid,
@@ -177,7 +182,8 @@ export class Account {
           now,
           file,
           prefix.length,
-          messageIdOf(req.message),
+          messageIdOf(req.message, structure),
+          JSON.stringify(structure),
           req.facts ? JSON.stringify(req.facts) : null,
         );
         this.#db.prepare("UPDATE mailboxes SET uidnext = ?, highest_modseq = ? WHERE id = ?")
@@ -224,6 +230,21 @@ export class Account {
       throw new StoreError("NoSuchMessage", `Cannot read message: no UID ${uid} in ${mb.name}`);
     }
     return await readMessageFile(this.dir, row.file, range);
+  }
+
+  /**
+   * The MIME structure kept at delivery, for serving parts by byte range. Offsets in
+   * `structure` are relative to the message as received; add `prefixSize` to address
+   * the stored bytes that {@linkcode read} returns.
+   * @throws StoreError NoSuchMessage
+   */
+  structure(mailbox: string, uid: number): { structure: Part; prefixSize: number } {
+    const mb = this.#mailboxRow(mailbox);
+    const row = this.#db.prepare(
+      "SELECT structure, prefix_size FROM messages WHERE mailbox_id = ? AND uid = ?",
+    ).get(mb.id, uid) as { structure: string; prefix_size: number } | undefined;
+    if (!row) throw new StoreError("NoSuchMessage", `Cannot find UID ${uid} in ${mb.name}`);
+    return { structure: JSON.parse(row.structure) as Part, prefixSize: row.prefix_size };
   }
 
   /**
@@ -416,25 +437,9 @@ function sameKeywords(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((k, i) => k === b[i]);
 }
 
-/**
- * The Message-ID of a message, without angle brackets, from its header block.
- * Interim: core/mime replaces this scan once the structure parser lands.
- */
-function messageIdOf(message: Uint8Array): string | null {
-  const headerEnd = findHeaderEnd(message);
-  const text = new TextDecoder("latin1").decode(message.subarray(0, headerEnd));
-  const m = /^message-id:[ \t]*(?:\r?\n[ \t]+)?<([^>\r\n]{1,500})>/im.exec(text);
+/** The Message-ID of a message, without angle brackets (RFC 5322 §3.6.4). */
+function messageIdOf(message: Uint8Array, root: Part): string | null {
+  const value = headerValue(message, root, "Message-ID");
+  const m = value === undefined ? null : /<([^<>\s]{1,500})>/.exec(value);
   return m?.[1] ?? null;
-}
-
-function findHeaderEnd(message: Uint8Array): number {
-  for (let i = 0; i + 1 < message.length; i++) {
-    if (
-      message[i] === 0x0a &&
-      (message[i + 1] === 0x0a || (message[i + 1] === 0x0d && message[i + 2] === 0x0a))
-    ) {
-      return i;
-    }
-  }
-  return message.length;
 }

@@ -205,3 +205,24 @@ Deno.test("Account.open() keeps state across reopen and refuses a newer schema",
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Account.add() stores a malformed message byte for byte, its structure marked", () =>
+  withAccount(async (a) => {
+    const odd = enc.encode(
+      "Content-Type: multipart/mixed; boundary=b\r\nMessage-ID: <odd@x>\r\n\r\n--b\r\n" +
+        "Content-Type: text/plain\r\n\r\nno closing boundary, \xff bytes\r\n",
+    );
+    await a.add({ mailbox: "Inbox", message: odd, prefix: "Received: by test\r\n" });
+    const stored = await a.read("Inbox", 1);
+    assert.deepEqual(stored.subarray("Received: by test\r\n".length), odd);
+    const { structure, prefixSize } = a.structure("Inbox", 1);
+    assert.equal(prefixSize, "Received: by test\r\n".length);
+    assert.equal(structure.type, "multipart");
+    assert.ok((structure.problems ?? []).length > 0, "problems noted");
+    const part = structure.parts[0]!;
+    const body = dec.decode(
+      stored.subarray(prefixSize + part.bodyStart, prefixSize + part.bodyEnd),
+    );
+    assert.match(body, /^no closing boundary/);
+    assert.equal(a.messages("Inbox")[0]?.messageId, "odd@x");
+  }));
