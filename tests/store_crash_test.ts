@@ -48,7 +48,7 @@ Deno.test("store keeps every acknowledged message across kill -9 during 20 concu
       assert.ok(acked.size >= 100, `only ${acked.size} appends acknowledged before the kill`);
 
       const store = new Store(dir);
-      await store.setAccounts(["crash"]);
+      await store.setAccounts([{ name: "crash", addresses: [] }]);
       try {
         const byUid = new Map<number, string>(); // uid → hash of stored bytes
         for (let from = 1;;) {

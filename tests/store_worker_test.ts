@@ -20,7 +20,9 @@ Deno.test("store worker serves accounts over RPC under its own permissions", asy
       hostname: "localhost",
       log: { level: "error", packages: {} },
     });
-    await client.call("setAccounts", { names: ["alice"] });
+    await client.call("setAccounts", {
+      accounts: [{ name: "alice", addresses: ["alice@example.org"] }],
+    });
     const events: StoreEvent[] = [];
     client.on("change", (e) => events.push(e));
 

@@ -34,6 +34,7 @@ import {
 } from "./flags.ts";
 import { readMessageFile, removeMessageFiles, writeMessageFile } from "./message_files.ts";
 import { migrate } from "./schema.ts";
+import { type Credentials, credentialsFromJSON, credentialsToJSON } from "../../core/auth/mod.ts";
 import { headerValue, parseStructure, type Part } from "../../core/mime/mod.ts";
 
 /** Mailboxes every new account gets, with their RFC 6154 special-use attributes. */
@@ -230,6 +231,20 @@ export class Account {
       throw new StoreError("NoSuchMessage", `Cannot read message: no UID ${uid} in ${mb.name}`);
     }
     return await readMessageFile(this.dir, row.file, range);
+  }
+
+  /** Replaces the account's password credentials (derived keys, never the password). */
+  setCredentials(creds: Credentials): void {
+    this.#db.prepare("INSERT OR REPLACE INTO credentials (id, data) VALUES (1, ?)")
+      .run(JSON.stringify(credentialsToJSON(creds)));
+  }
+
+  /** The account's credentials, if a password was ever set. */
+  credentials(): Credentials | undefined {
+    const row = this.#db.prepare("SELECT data FROM credentials WHERE id = 1").get() as
+      | { data: string }
+      | undefined;
+    return row ? credentialsFromJSON(JSON.parse(row.data)) : undefined;
   }
 
   /**

@@ -113,7 +113,9 @@ export class StoreError extends Error {
       | "BadFlag"
       | "NoSuchMessage"
       | "NoSuchAccount"
-      | "OverQuota",
+      | "OverQuota"
+      | "AuthFailed"
+      | "TooManyFailures",
     message: string,
   ) {
     super(message);
@@ -124,7 +126,13 @@ export class StoreError extends Error {
 /** The store worker's RPC methods (core/rpc), as the supervisor calls them. */
 export type StoreApi = {
   /** The accounts configured in domains.yaml (initially and on each reload). */
-  setAccounts: { params: { names: string[] }; result: { ok: true } };
+  setAccounts: {
+    params: { accounts: { name: string; addresses: string[] }[] };
+    result: { ok: true };
+  };
+  setPassword: { params: { account: string; password: string }; result: { ok: true } };
+  /** Sets the password only if none is set; `set` tells whether it did. */
+  ensurePassword: { params: { account: string; password: string }; result: { set: boolean } };
   mailboxes: { params: { account: string }; result: MailboxInfo[] };
   createMailbox: { params: { account: string; name: string }; result: MailboxInfo };
   /** Adds a message; resolves only once it is durable. `message` is transferred. */

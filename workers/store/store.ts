@@ -19,26 +19,104 @@ import type {
   StoreEvent,
 } from "./api.ts";
 import { StoreError } from "./api.ts";
+import { type Credentials, deriveCredentials, verifyPassword } from "../../core/auth/mod.ts";
+import { logger } from "../../core/log/mod.ts";
+import { LoginGuard, Sessions } from "./login.ts";
+
+const log = logger("store.login");
 
 // Account names are checked by the config schema too; this guards the file system.
 const accountNamePattern = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
+/** An account as domains.yaml configures it. */
+export interface AccountConfig {
+  name: string;
+  /** Addresses that log in to this account, besides its name. */
+  addresses: string[];
+}
+
 export class Store {
   #configured = new Set<string>();
+  /** Login name (account name or address, lower-cased) → account name. */
+  #logins = new Map<string, string>();
+  readonly #guard = new LoginGuard();
+  readonly sessions = new Sessions();
+  /** Checked when a login names no account, so timing does not tell. */
+  #decoy: Promise<Credentials> | undefined;
   #open = new Map<string, Promise<Account>>();
   #listeners = new Set<(event: StoreEvent) => void>();
 
   constructor(readonly dataDir: string) {}
 
-  /** Puts a new set of account names in force; accounts no longer listed are closed. */
-  async setAccounts(names: Iterable<string>): Promise<void> {
-    const next = new Set([...names].filter((n) => accountNamePattern.test(n)));
+  /** Puts a new set of accounts in force; accounts no longer listed are closed. */
+  async setAccounts(accounts: Iterable<AccountConfig>): Promise<void> {
+    const list = [...accounts].filter((a) => accountNamePattern.test(a.name));
+    const next = new Set(list.map((a) => a.name));
+    const logins = new Map<string, string>();
+    for (const a of list) {
+      logins.set(a.name, a.name);
+      for (const address of a.addresses) logins.set(address.toLowerCase(), a.name);
+    }
     for (const [name, opening] of this.#open) {
       if (next.has(name)) continue;
       this.#open.delete(name);
-      (await opening).close();
+      this.sessions.endAccount(name);
+      (await opening.catch(() => undefined))?.close();
     }
     this.#configured = next;
+    this.#logins = logins;
+  }
+
+  /** Sets an account's password (stored as derived keys) and ends its sessions. */
+  async setPassword(account: string, password: string): Promise<void> {
+    const a = await this.account(account);
+    a.setCredentials(await deriveCredentials(password));
+    this.sessions.endAccount(account);
+  }
+
+  /** Sets the password only if the account has none (localserve's first run). */
+  async ensurePassword(account: string, password: string): Promise<boolean> {
+    const a = await this.account(account);
+    if (a.credentials()) return false;
+    a.setCredentials(await deriveCredentials(password));
+    return true;
+  }
+
+  /**
+   * Checks a password login (PLAIN, LOGIN) from `remoteIp` on connection `cid`.
+   * `username` is an account name or one of its addresses.
+   * @returns a session token and the account
+   * @throws StoreError AuthFailed (wrong or unknown), TooManyFailures (rate limited)
+   */
+  async login(
+    username: string,
+    password: string,
+    remoteIp: string,
+    cid: string,
+  ): Promise<{ token: string; account: string }> {
+    const account = this.#logins.get(username.toLowerCase());
+    const key = account ?? `?${username.toLowerCase().slice(0, 100)}`;
+    if (!this.#guard.allowed(remoteIp, key)) {
+      log.info("login refused, too many failures", { remoteIp, username: username.slice(0, 100) });
+      throw new StoreError("TooManyFailures", "Cannot log in: too many failed attempts, try later");
+    }
+    const creds = account ? (await this.account(account)).credentials() : undefined;
+    // Unknown users and accounts without a password cost the same work as a real check.
+    const ok = await verifyPassword(creds ?? await this.#decoyCredentials(), password) &&
+      creds !== undefined;
+    if (!ok || !account) {
+      this.#guard.failed(remoteIp, key);
+      log.info("login failed", { remoteIp, username: username.slice(0, 100), cid });
+      throw new StoreError("AuthFailed", "Cannot log in: wrong user name or password");
+    }
+    this.#guard.succeeded(remoteIp);
+    log.debug("login", { account, remoteIp, cid });
+    return { token: this.sessions.create(account, cid), account };
+  }
+
+  #decoyCredentials(): Promise<Credentials> {
+    this.#decoy ??= deriveCredentials(crypto.randomUUID());
+    return this.#decoy;
   }
 
   /** Receives every change; returns a function that unsubscribes. */

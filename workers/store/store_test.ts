@@ -17,7 +17,7 @@ async function withStore(fn: (s: Store) => Promise<void>): Promise<void> {
 
 Deno.test("Store refuses accounts that are not configured, and path tricks", () =>
   withStore(async (s) => {
-    await s.setAccounts(["alice", "../etc", "Bob"]);
+    await s.setAccounts(["alice", "../etc", "Bob"].map((name) => ({ name, addresses: [] })));
     await s.mailboxes("alice");
     for (const name of ["bob", "../etc", "Bob", "mallory"]) {
       await assert.rejects(
@@ -30,7 +30,7 @@ Deno.test("Store refuses accounts that are not configured, and path tricks", () 
 
 Deno.test("Store emits events for adds, flag changes, expunges and new mailboxes", () =>
   withStore(async (s) => {
-    await s.setAccounts(["alice"]);
+    await s.setAccounts([{ name: "alice", addresses: ["Alice@Example.org"] }]);
     const events: StoreEvent[] = [];
     const unsubscribe = s.subscribe((e) => events.push(e));
     const added = await s.add("alice", { mailbox: "INBOX", message: msg });
@@ -51,12 +51,12 @@ Deno.test("Store emits events for adds, flag changes, expunges and new mailboxes
 
 Deno.test("Store.setAccounts() closes accounts no longer configured", () =>
   withStore(async (s) => {
-    await s.setAccounts(["alice"]);
+    await s.setAccounts([{ name: "alice", addresses: ["Alice@Example.org"] }]);
     await s.add("alice", { mailbox: "Inbox", message: msg });
     await s.setAccounts([]);
     await assert.rejects(s.mailboxes("alice"), (e) =>
       e instanceof StoreError && e.code === "NoSuchAccount");
-    await s.setAccounts(["alice"]);
+    await s.setAccounts([{ name: "alice", addresses: ["Alice@Example.org"] }]);
     assert.equal(
       (await s.mailboxes("alice")).find((b) =>
         b.name === "Inbox"
@@ -64,4 +64,54 @@ Deno.test("Store.setAccounts() closes accounts no longer configured", () =>
       1,
       "data kept",
     );
+  }));
+
+Deno.test("Store.login() accepts the account name or an address, and refuses wrong passwords", () =>
+  withStore(async (s) => {
+    await s.setAccounts([{ name: "alice", addresses: ["Alice@Example.org"] }]);
+    await assert.rejects(
+      s.login("alice", "secret", "192.0.2.1", "c1"),
+      (e) => e instanceof StoreError && e.code === "AuthFailed",
+      "no password set yet",
+    );
+    await s.setPassword("alice", "secret");
+    const byName = await s.login("alice", "secret", "192.0.2.1", "c1");
+    assert.equal(byName.account, "alice");
+    const byAddress = await s.login("alice@example.org", "secret", "192.0.2.1", "c2");
+    assert.equal(byAddress.account, "alice");
+    assert.equal(s.sessions.get(byAddress.token, "c2")?.account, "alice");
+    assert.equal(s.sessions.get(byAddress.token, "c1"), undefined, "bound to its connection");
+    for (const [user, pass] of [["alice", "wrong"], ["mallory", "secret"], ["", ""]]) {
+      await assert.rejects(
+        s.login(user!, pass!, "192.0.2.2", "c3"),
+        (e) => e instanceof StoreError && e.code === "AuthFailed",
+      );
+    }
+    // The password is not stored in clear.
+    const a = await s.account("alice");
+    assert.doesNotMatch(
+      JSON.stringify(a.credentials(), (_k, v) => v instanceof Uint8Array ? [...v] : v),
+      /secret/,
+    );
+    await s.setPassword("alice", "new");
+    assert.equal(s.sessions.get(byName.token, "c1"), undefined, "a new password ends sessions");
+    assert.equal(await s.ensurePassword("alice", "other"), false);
+  }));
+
+Deno.test("Store.login() rate limits failures per source", () =>
+  withStore(async (s) => {
+    await s.setAccounts([{ name: "alice", addresses: [] }]);
+    await s.setPassword("alice", "secret");
+    for (let i = 0; i < 10; i++) {
+      await assert.rejects(s.login("alice", "guess" + i, "2001:db8::1", "c"), (e) =>
+        e instanceof StoreError && e.code === "AuthFailed");
+    }
+    // Same /64, even with the right password: refused until the window passes.
+    await assert.rejects(
+      s.login("alice", "secret", "2001:db8::2", "c"),
+      (e) =>
+        e instanceof StoreError && e.code === "TooManyFailures",
+    );
+    // Another source is not affected.
+    assert.equal((await s.login("alice", "secret", "192.0.2.9", "c")).account, "alice");
   }));

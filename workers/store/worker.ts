@@ -34,8 +34,12 @@ const server = runServiceWorker<StoreApi, StoreEvents>(async ({ dataDir }) => {
   store.subscribe((event) => server.emit("change", event));
   log.debug("store ready", { dataDir });
 }, {
-  setAccounts: ({ names }) =>
-    call(async () => (await ready().setAccounts(names), { ok: true as const })),
+  setAccounts: ({ accounts }) =>
+    call(async () => (await ready().setAccounts(accounts), { ok: true as const })),
+  setPassword: ({ account, password }) =>
+    call(async () => (await ready().setPassword(account, password), { ok: true as const })),
+  ensurePassword: ({ account, password }) =>
+    call(async () => ({ set: await ready().ensurePassword(account, password) })),
   mailboxes: ({ account }) => call(() => ready().mailboxes(account)),
   createMailbox: ({ account, name }) => call(() => ready().createMailbox(account, name)),
   add: ({ account, mailbox, message, prefix, flags }) =>

@@ -158,7 +158,11 @@ export class Supervisor {
 
   async #pushAccounts(): Promise<void> {
     if (!this.#domains) return;
-    await this.store.client.call("setAccounts", { names: Object.keys(this.#domains.accounts) });
+    const accounts = Object.entries(this.#domains.accounts).map(([name, a]) => ({
+      name,
+      addresses: a.addresses,
+    }));
+    await this.store.client.call("setAccounts", { accounts });
   }
 
   stats(): (ConnectionStats & { cid: string })[] {

@@ -1,0 +1,144 @@
+/**
+ * Logins: failed-attempt limits per source and per account, and the session tokens a
+ * successful login hands out.
+ *
+ * A token is bound to one account and one connection id. Every call a protocol worker
+ * makes after login carries the token, and the store acts on that token's account
+ * only: a compromised parser can reach only accounts whose password it already has.
+ *
+ * Failures are counted over a sliding window: past `perSource` failures from one IPv4
+ * address or IPv6 /64, or `perAccount` failures for one account, further attempts are
+ * refused without checking the password until the window moves on. Memory is bounded
+ * by the number of sources and accounts that failed within the window.
+ */
+
+import { sourceKey } from "../../core/wire/source.ts";
+
+export interface LoginLimits {
+  windowMs: number;
+  perSource: number;
+  perAccount: number;
+}
+
+export const defaultLoginLimits: LoginLimits = {
+  windowMs: 5 * 60_000,
+  perSource: 10,
+  perAccount: 30,
+};
+
+/** Failure timestamps per key, pruned to the window. */
+class FailureWindow {
+  #failures = new Map<string, number[]>();
+
+  constructor(readonly windowMs: number, readonly max: number, readonly now: () => number) {}
+
+  blocked(key: string): boolean {
+    return this.#recent(key).length >= this.max;
+  }
+
+  record(key: string): void {
+    const recent = this.#recent(key);
+    recent.push(this.now());
+    this.#failures.set(key, recent.slice(-this.max));
+  }
+
+  clear(key: string): void {
+    this.#failures.delete(key);
+  }
+
+  /** Drops keys with no failure in the window. */
+  sweep(): void {
+    for (const key of [...this.#failures.keys()]) {
+      if (this.#recent(key).length === 0) this.#failures.delete(key);
+    }
+  }
+
+  get size(): number {
+    return this.#failures.size;
+  }
+
+  #recent(key: string): number[] {
+    const since = this.now() - this.windowMs;
+    const recent = (this.#failures.get(key) ?? []).filter((t) => t > since);
+    if (recent.length === 0) this.#failures.delete(key);
+    else this.#failures.set(key, recent);
+    return recent;
+  }
+}
+
+export class LoginGuard {
+  readonly #bySource: FailureWindow;
+  readonly #byAccount: FailureWindow;
+
+  constructor(limits: LoginLimits = defaultLoginLimits, now: () => number = Date.now) {
+    this.#bySource = new FailureWindow(limits.windowMs, limits.perSource, now);
+    this.#byAccount = new FailureWindow(limits.windowMs, limits.perAccount, now);
+  }
+
+  /** Whether an attempt from `remoteIp` for `account` may be checked at all. */
+  allowed(remoteIp: string, account: string): boolean {
+    return !this.#bySource.blocked(sourceKey(remoteIp)) && !this.#byAccount.blocked(account);
+  }
+
+  failed(remoteIp: string, account: string): void {
+    this.#bySource.record(sourceKey(remoteIp));
+    this.#byAccount.record(account);
+  }
+
+  /** A success forgives the source's failures, not the account's (others may be guessing). */
+  succeeded(remoteIp: string): void {
+    this.#bySource.clear(sourceKey(remoteIp));
+  }
+
+  sweep(): void {
+    this.#bySource.sweep();
+    this.#byAccount.sweep();
+  }
+
+  get tracked(): number {
+    return this.#bySource.size + this.#byAccount.size;
+  }
+}
+
+export interface Session {
+  account: string;
+  /** Connection the login happened on. */
+  cid: string;
+  createdAt: number;
+}
+
+/** Session tokens: 192 random bits, base64url. */
+export class Sessions {
+  #byToken = new Map<string, Session>();
+
+  create(account: string, cid: string): string {
+    const bytes = crypto.getRandomValues(new Uint8Array(24));
+    const token = btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_");
+    this.#byToken.set(token, { account, cid, createdAt: Date.now() });
+    return token;
+  }
+
+  /** The session of `token`, if it is valid and was issued for connection `cid`. */
+  get(token: string, cid: string): Session | undefined {
+    const session = this.#byToken.get(token);
+    return session && session.cid === cid ? session : undefined;
+  }
+
+  end(token: string): void {
+    this.#byToken.delete(token);
+  }
+
+  /** Ends every session of a connection (it closed). */
+  endConnection(cid: string): void {
+    for (const [token, s] of this.#byToken) if (s.cid === cid) this.#byToken.delete(token);
+  }
+
+  /** Ends every session of an account (password changed, account removed). */
+  endAccount(account: string): void {
+    for (const [token, s] of this.#byToken) if (s.account === account) this.#byToken.delete(token);
+  }
+
+  get size(): number {
+    return this.#byToken.size;
+  }
+}
