@@ -22,7 +22,8 @@ import {
   resolveDataDir,
 } from "./workers/supervisor/config_files.ts";
 import { controlRequest } from "./workers/supervisor/control.ts";
-import { prepareLocalserve } from "./workers/supervisor/localserve.ts";
+import { localserveStarted, prepareLocalserve } from "./workers/supervisor/localserve.ts";
+import { readPassword, setAccountPassword } from "./workers/supervisor/admin.ts";
 import { controlSocketPath, serve } from "./workers/supervisor/serve.ts";
 
 const program = "postern";
@@ -106,7 +107,8 @@ const commands: Command[] = [
         default: "localserve",
       },
     },
-    run: async (_args, flags) => serve(await prepareLocalserve(flags.dir as string), err),
+    run: async (_args, flags) =>
+      serve(await prepareLocalserve(flags.dir as string), err, { onStarted: localserveStarted }),
   },
   {
     name: "stop",
@@ -135,6 +137,35 @@ const commands: Command[] = [
       }
       out("stopped");
       return 0;
+    },
+  },
+  {
+    name: "setaccountpassword",
+    args: "ACCOUNT",
+    minArgs: 1,
+    maxArgs: 1,
+    summary: "Set an account's password",
+    help: "Sets the password of ACCOUNT (an account name from domains.yaml). The password " +
+      "is read from the terminal without echo, or from the first line of standard input. " +
+      "Only salted derived keys are stored, never the password; the account's sessions end. " +
+      "Works on a running server through its control socket, or on the data directory " +
+      "when the server is stopped.",
+    flags: configFlag,
+    async run(args, flags) {
+      const account = args[0]!;
+      try {
+        const password = await readPassword(`password for ${account}: `);
+        const route = await setAccountPassword(
+          configFiles(flags.config as string),
+          account,
+          password,
+        );
+        out(`password set for ${account} (${route})`);
+        return 0;
+      } catch (e) {
+        err(`postern: ${(e as Error).message}`);
+        return 1;
+      }
     },
   },
   {

@@ -1,20 +1,35 @@
 /**
  * The control socket: a Unix socket (mode 0600, so only the server's user) through
- * which CLI commands reach a running server. One request line, one JSON reply line:
+ * which CLI commands reach a running server. One JSON request line, one JSON reply line:
  *
- *   C: stop        S: {"ok":true,"stopped":true}   (sent once shutdown has finished)
- *   C: status      S: {"ok":true,"connections":3,...}
+ *   C: {"command":"stop"}     S: {"ok":true,"stopped":true}   (once shutdown finished)
+ *   C: {"command":"status"}   S: {"ok":true,"connections":3,...}
+ *   C: {"command":"setaccountpassword","account":"alice","password":"..."}
  *
- * Requests are capped at 1 KiB; anything else gets {"ok":false,"error":...}.
+ * Requests are capped at 4 KiB; a bad one gets {"ok":false,"error":...}.
  */
 
 import * as net from "node:net";
 import { logger } from "../../core/log/mod.ts";
 
 const log = logger("control");
-const maxRequest = 1024;
+const maxRequest = 4096;
 
-export type ControlHandler = (command: string) => Promise<Record<string, unknown>>;
+/** A parsed request: `command` plus its arguments. */
+export type ControlRequest = { command: string } & Record<string, unknown>;
+
+export type ControlHandler = (request: ControlRequest) => Promise<Record<string, unknown>>;
+
+function parseRequest(line: string): ControlRequest | undefined {
+  try {
+    const value: unknown = JSON.parse(line);
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+    const command = (value as Record<string, unknown>).command;
+    return typeof command === "string" ? value as ControlRequest : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Listens on `path`. A stale socket file from a crashed server is replaced; a live one
@@ -33,9 +48,19 @@ export async function serveControl(path: string, handle: ControlHandler): Promis
       if (buffered.length > maxRequest) return void socket.destroy();
       const nl = buffered.indexOf("\n");
       if (nl < 0) return;
-      const command = buffered.slice(0, nl).trim();
+      const request = parseRequest(buffered.slice(0, nl));
       socket.removeAllListeners("data");
-      handle(command).then(
+      if (!request) {
+        socket.end(
+          JSON.stringify({
+            ok: false,
+            error: "bad request: expected a JSON object with a command",
+          }) + "\n",
+        );
+        return;
+      }
+      const command = request.command;
+      handle(request).then(
         (reply) => socket.end(JSON.stringify(reply) + "\n"),
         (err: Error) => {
           log.error("control command failed", { command, err });
@@ -53,12 +78,16 @@ export async function serveControl(path: string, handle: ControlHandler): Promis
 }
 
 /** Sends one command to a running server and returns its reply. */
-export function controlRequest(path: string, command: string): Promise<Record<string, unknown>> {
+export function controlRequest(
+  path: string,
+  command: string,
+  args: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const socket = net.createConnection(path);
     let reply = "";
     socket.setEncoding("utf8");
-    socket.on("connect", () => socket.write(command + "\n"));
+    socket.on("connect", () => socket.write(JSON.stringify({ ...args, command }) + "\n"));
     socket.on("data", (chunk: string) => reply += chunk);
     socket.on("error", reject);
     socket.on("close", () => {

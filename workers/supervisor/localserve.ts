@@ -5,7 +5,29 @@
  * read and edited); the directory, with its data, is kept between runs.
  */
 
+import { logger } from "../../core/log/mod.ts";
 import type { ConfigFiles } from "./config_files.ts";
+import type { Supervisor } from "./supervisor.ts";
+
+/** The localserve account and its first password; change it with setaccountpassword. */
+export const localserveAccount = {
+  name: "postern",
+  address: "postern@localhost",
+  password: "postern",
+};
+
+/** After start: give the localserve account its password unless it has one. */
+export async function localserveStarted(sup: Supervisor): Promise<void> {
+  const { name, address, password } = localserveAccount;
+  const log = logger("localserve");
+  try {
+    const { set } = await sup.store.client.call("ensurePassword", { account: name, password });
+    if (set) log.info("account ready", { account: address, password });
+  } catch (err) {
+    // The account was edited out of domains.yaml: nothing to set up.
+    log.warn("no localserve account", { account: name, err: (err as Error).message });
+  }
+}
 
 export const localservePosternYaml =
   `# postern localserve: written on first run; edit freely, delete to get the default back.

@@ -19,7 +19,16 @@ export function controlSocketPath(dataDir: string, configured: string, configDir
   return configured.startsWith("/") ? configured : `${configDir}/${configured}`;
 }
 
-export async function serve(files: ConfigFiles, out: (line: string) => void): Promise<number> {
+export interface ServeOptions {
+  /** Runs once the server is up (localserve sets its account's first password). */
+  onStarted?: (sup: Supervisor) => Promise<void>;
+}
+
+export async function serve(
+  files: ConfigFiles,
+  out: (line: string) => void,
+  options: ServeOptions = {},
+): Promise<number> {
   const loaded = await loadConfig(files);
   if (!loaded.ok) {
     for (const p of loaded.problems) out(formatProblem(p));
@@ -48,8 +57,9 @@ export async function serve(files: ConfigFiles, out: (line: string) => void): Pr
     await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
     control = await serveControl(
       controlSocketPath(dataDir, config.controlSocket, files.configDir),
-      async (command) => {
+      async (request) => {
         if (!sup) return { ok: false, error: "still starting" };
+        const { command } = request;
         switch (command) {
           case "stop":
             await shutdown();
@@ -61,6 +71,19 @@ export async function serve(files: ConfigFiles, out: (line: string) => void): Pr
               listeners: sup.addresses(),
               domains: Object.keys(sup.domains?.domains ?? {}).length,
             };
+          case "setaccountpassword": {
+            const { account, password } = request;
+            if (typeof account !== "string" || typeof password !== "string") {
+              return { ok: false, error: "account and password required" };
+            }
+            try {
+              await sup.store.client.call("setPassword", { account, password });
+            } catch (err) {
+              return { ok: false, error: (err as Error).message };
+            }
+            log.info("account password set", { account });
+            return { ok: true };
+          }
           default:
             return { ok: false, error: `unknown command ${JSON.stringify(command.slice(0, 40))}` };
         }
@@ -80,6 +103,7 @@ export async function serve(files: ConfigFiles, out: (line: string) => void): Pr
   }
   const running = sup;
   await running.setDomains(domains);
+  await options.onStarted?.(running);
   stopWatching = watchDomains(
     files.domainsFile,
     (d) =>

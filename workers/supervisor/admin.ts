@@ -1,0 +1,103 @@
+/**
+ * Admin commands that change accounts: they go to the running server through its
+ * control socket, or, when no server runs, open the data directory themselves (the
+ * store code is the same either way). Used by the CLI in main.ts.
+ */
+
+import { Store } from "../store/store.ts";
+import { type ConfigFiles, loadConfig, resolveDataDir } from "./config_files.ts";
+import { formatProblem } from "../../core/config/mod.ts";
+import { controlRequest } from "./control.ts";
+import { controlSocketPath } from "./serve.ts";
+
+/** Where an admin command ran. */
+export type AdminRoute = "server" | "data directory";
+
+/** Sends `command` to the running server, or runs `offline` on the data directory. */
+async function online<T>(
+  files: ConfigFiles,
+  command: string,
+  args: Record<string, unknown>,
+  offline: (store: Store) => Promise<T>,
+): Promise<AdminRoute> {
+  const loaded = await loadConfig(files);
+  if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join("\n"));
+  const { config, domains } = loaded;
+  const dataDir = resolveDataDir(config.dataDir, files.configDir);
+  const socket = controlSocketPath(dataDir, config.controlSocket, files.configDir);
+  let reply: Record<string, unknown> | undefined;
+  try {
+    reply = await controlRequest(socket, command, args);
+  } catch (err) {
+    // No server listening (no socket, or a stale one): work on the files directly.
+    const code = (err as { code?: string }).code;
+    if (code !== "ENOENT" && code !== "ECONNREFUSED") throw err;
+  }
+  if (reply) {
+    if (reply.ok !== true) throw new Error(String(reply.error ?? "the server refused"));
+    return "server";
+  }
+  const store = new Store(dataDir);
+  try {
+    await store.setAccounts(
+      Object.entries(domains.accounts).map(([name, a]) => ({ name, addresses: a.addresses })),
+    );
+    await offline(store);
+  } finally {
+    await store.close();
+  }
+  return "data directory";
+}
+
+/** Sets an account's password. */
+export function setAccountPassword(
+  files: ConfigFiles,
+  account: string,
+  password: string,
+): Promise<AdminRoute> {
+  return online(
+    files,
+    "setaccountpassword",
+    { account, password },
+    (store) => store.setPassword(account, password),
+  );
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Reads a password: from a terminal without echo (asked twice), or the first line of
+ * standard input otherwise (for scripts).
+ * @throws Error when the two entries differ or the input is empty
+ */
+export async function readPassword(prompt: string): Promise<string> {
+  if (!Deno.stdin.isTerminal()) {
+    const text = await new Response(Deno.stdin.readable).text();
+    const line = text.split(/\r?\n/)[0] ?? "";
+    if (line === "") throw new Error("Cannot read password: standard input is empty");
+    return line;
+  }
+  const ask = async (text: string) => {
+    Deno.stderr.writeSync(encoder.encode(text));
+    Deno.stdin.setRaw(true);
+    try {
+      const bytes: number[] = [];
+      const buf = new Uint8Array(1);
+      for (;;) {
+        const n = await Deno.stdin.read(buf);
+        if (n === null || buf[0] === 0x0d || buf[0] === 0x0a) break;
+        if (buf[0] === 0x03) throw new Error("Cannot read password: interrupted");
+        if (buf[0] === 0x7f || buf[0] === 0x08) bytes.pop();
+        else bytes.push(buf[0]!);
+      }
+      return new TextDecoder().decode(new Uint8Array(bytes));
+    } finally {
+      Deno.stdin.setRaw(false);
+      Deno.stderr.writeSync(encoder.encode("\n"));
+    }
+  };
+  const first = await ask(prompt);
+  if (first === "") throw new Error("Cannot read password: empty");
+  if (await ask("again: ") !== first) throw new Error("Cannot read password: the entries differ");
+  return first;
+}
