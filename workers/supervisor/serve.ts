@@ -42,6 +42,7 @@ export async function serve(
   // The control socket first: it tells whether another server runs on this data
   // directory, before anything else touches it.
   let sup: Supervisor | undefined;
+  let live: Supervisor | undefined;
   let finished!: () => void;
   const done = new Promise<void>((resolve) => finished = resolve);
   let stopping: Promise<void> | undefined;
@@ -58,7 +59,9 @@ export async function serve(
     control = await serveControl(
       controlSocketPath(dataDir, config.controlSocket, files.configDir),
       async (request) => {
-        if (!sup) return { ok: false, error: "still starting" };
+        // Answer only once startup is complete (watcher running, hooks done).
+        if (!live) return { ok: false, error: "still starting" };
+        const sup = live;
         const { command } = request;
         switch (command) {
           case "stop":
@@ -111,6 +114,7 @@ export async function serve(
         log.error("cannot apply domains config", { err: err.message })
       ),
   );
+  live = running;
 
   let signals = 0;
   const onSignal = (name: Deno.Signal) => () => {
