@@ -42,7 +42,8 @@ export async function serve(
   // The control socket first: it tells whether another server runs on this data
   // directory, before anything else touches it.
   let sup: Supervisor | undefined;
-  let live: Supervisor | undefined;
+  /** Set once startup is complete; the control socket answers only then. */
+  const ready: { sup?: Supervisor } = {};
   let finished!: () => void;
   const done = new Promise<void>((resolve) => finished = resolve);
   let stopping: Promise<void> | undefined;
@@ -60,8 +61,8 @@ export async function serve(
       controlSocketPath(dataDir, config.controlSocket, files.configDir),
       async (request) => {
         // Answer only once startup is complete (watcher running, hooks done).
-        if (!live) return { ok: false, error: "still starting" };
-        const sup = live;
+        const sup = ready.sup;
+        if (!sup) return { ok: false, error: "still starting" };
         const { command } = request;
         switch (command) {
           case "stop":
@@ -114,7 +115,7 @@ export async function serve(
         log.error("cannot apply domains config", { err: err.message })
       ),
   );
-  live = running;
+  ready.sup = running;
 
   let signals = 0;
   const onSignal = (name: Deno.Signal) => () => {
