@@ -14,7 +14,7 @@
  * @module
  */
 
-import { bool, type Infer, list, map, obj, str } from "./schema.ts";
+import { bool, type Infer, int, list, map, obj, size, str } from "./schema.ts";
 import { type ConfigProblem, validate, type Validation } from "./validate.ts";
 
 // RFC 5321 §4.1.2: Dot-string = Atom *("." Atom), Atom = 1*atext (RFC 5322 §3.2.3).
@@ -82,11 +82,22 @@ export const domainsSchema = obj({
           minItems: 1,
         },
       ),
+      quotaSize: size({
+        doc: "Most octets of mail the account may keep, e.g. 5GB; 0 means no limit",
+        default: 0,
+      }),
+      quotaMessages: int({
+        doc: "Most messages the account may keep; 0 means no limit",
+        min: 0,
+        default: 0,
+      }),
     }, { doc: "An account" }),
     {
       doc: "Accounts, keyed by account name",
       keyCheck: accountKey,
-      example: { alice: { fullName: "", addresses: ["alice@example.org"] } },
+      example: {
+        alice: { fullName: "", addresses: ["alice@example.org"], quotaSize: 0, quotaMessages: 0 },
+      },
     },
   ),
   aliases: map(

@@ -22,7 +22,9 @@ Deno.test("parseDomainsConfig() accepts describe() output", () => {
   assert.deepEqual(r.problems, []);
   assert.deepEqual(r.value, {
     domains: { "example.org": { description: "", localpartSeparator: "+", catchAll: "" } },
-    accounts: { alice: { fullName: "", addresses: ["alice@example.org"] } },
+    accounts: {
+      alice: { fullName: "", addresses: ["alice@example.org"], quotaSize: 0, quotaMessages: 0 },
+    },
     aliases: { "team@example.org": { members: ["alice@example.org"], listMembers: false } },
   });
 });
@@ -50,7 +52,9 @@ aliases:
   assert.deepEqual(r.problems, []);
   assert.deepEqual(r.value, {
     domains: { "example.org": { description: "", localpartSeparator: "+", catchAll: "bob" } },
-    accounts: { bob: { fullName: "Bob", addresses: ["Bob@example.org"] } },
+    accounts: {
+      bob: { fullName: "Bob", addresses: ["Bob@example.org"], quotaSize: 0, quotaMessages: 0 },
+    },
     aliases: {
       "All@example.org": {
         members: ["bob@example.org", "someone@elsewhere.net"],

@@ -18,6 +18,7 @@ import {
   type AddedMessage,
   type AddMessage,
   type Changes,
+  type CopyResult,
   type FlagChange,
   type FlagChangeResult,
   type MailboxInfo,
@@ -32,7 +33,12 @@ import {
   mergeKeywords,
   seenBit,
 } from "./flags.ts";
-import { readMessageFile, removeMessageFiles, writeMessageFile } from "./message_files.ts";
+import {
+  linkMessageFile,
+  readMessageFile,
+  removeMessageFiles,
+  writeMessageFile,
+} from "./message_files.ts";
 import { migrate } from "./schema.ts";
 import { type Credentials, credentialsFromJSON, credentialsToJSON } from "../../core/auth/mod.ts";
 import { headerValue, parseStructure, type Part } from "../../core/mime/mod.ts";
@@ -87,8 +93,16 @@ export function mailboxName(name: string): string {
   return levels.join("/");
 }
 
+/** Limits on what an account keeps; 0 means no limit. */
+export interface Quota {
+  size: number;
+  messages: number;
+}
+
 export class Account {
   readonly #db: DatabaseSync;
+  /** Set by the store from domains.yaml. */
+  quota: Quota = { size: 0, messages: 0 };
 
   private constructor(readonly name: string, readonly dir: string, db: DatabaseSync) {
     this.#db = db;
@@ -108,6 +122,13 @@ export class Account {
       for (const [mailbox, specialUse] of defaultMailboxes) {
         account.#insertMailbox(mailbox, specialUse, true);
       }
+    });
+    account.#transaction(() => {
+      if (account.#counter("total_messages") !== undefined) return;
+      const t = db.prepare("SELECT count(*) AS n, coalesce(sum(size), 0) AS size FROM messages")
+        .get() as { n: number; size: number };
+      account.#setCounter("total_messages", t.n);
+      account.#setCounter("total_size", t.size);
     });
     return account;
   }
@@ -149,14 +170,192 @@ export class Account {
   }
 
   /**
+   * Renames a mailbox and its children, keeping their UIDVALIDITY. Renaming Inbox
+   * moves its messages to a new mailbox and leaves Inbox empty (RFC 9051 §6.3.6).
+   * @throws StoreError NoSuchMailbox, MailboxExists, BadMailboxName
+   */
+  renameMailbox(from: string, to: string): MailboxInfo {
+    const target = mailboxName(to);
+    this.#transaction(() => {
+      const source = this.#mailboxRow(from);
+      if (this.#findMailbox(target)) {
+        throw new StoreError("MailboxExists", `Cannot rename to ${target}: it exists`);
+      }
+      if (target === source.name || target.startsWith(source.name + "/")) {
+        throw new StoreError("BadMailboxName", `Cannot rename ${source.name} into itself`);
+      }
+      const levels = target.split("/");
+      for (let i = 1; i < levels.length; i++) {
+        const parent = levels.slice(0, i).join("/");
+        if (!this.#findMailbox(parent)) this.#insertMailbox(parent, null, false);
+      }
+      if (source.name === "Inbox") {
+        this.#insertMailbox(target, null, false);
+        const dest = this.#findMailbox(target)!;
+        const rows = this.#db.prepare("SELECT id FROM messages WHERE mailbox_id = ? ORDER BY uid")
+          .all(source.id) as unknown as { id: number }[];
+        this.#moveRows(source, dest, rows.map((r) => r.id));
+        return;
+      }
+      const children = this.#db.prepare(
+        "SELECT id, name FROM mailboxes WHERE name = ? OR substr(name, 1, ?) = ?",
+      ).all(source.name, source.name.length + 1, source.name + "/") as unknown as {
+        id: number;
+        name: string;
+      }[];
+      const rename = this.#db.prepare("UPDATE mailboxes SET name = ? WHERE id = ?");
+      for (const c of children) rename.run(target + c.name.slice(source.name.length), c.id);
+    });
+    return this.mailbox(target);
+  }
+
+  /**
+   * Deletes a mailbox with its messages. Inbox cannot be deleted (RFC 9051 §6.3.5);
+   * a mailbox with children only with `recursive`, which deletes them too.
+   * @throws StoreError NoSuchMailbox, CannotDelete, HasChildren
+   */
+  async deleteMailbox(name: string, recursive = false): Promise<void> {
+    const files = this.#transaction(() => {
+      const mb = this.#mailboxRow(name);
+      if (mb.name === "Inbox") throw new StoreError("CannotDelete", "Cannot delete Inbox");
+      const boxes = this.#db.prepare(
+        "SELECT id, name FROM mailboxes WHERE name = ? OR substr(name, 1, ?) = ?",
+      ).all(mb.name, mb.name.length + 1, mb.name + "/") as unknown as {
+        id: number;
+        name: string;
+      }[];
+      if (boxes.length > 1 && !recursive) {
+        throw new StoreError("HasChildren", `Cannot delete ${mb.name}: it has child mailboxes`);
+      }
+      const files: string[] = [];
+      for (const box of boxes) {
+        const rows = this.#db.prepare("SELECT file, size FROM messages WHERE mailbox_id = ?")
+          .all(box.id) as unknown as { file: string; size: number }[];
+        files.push(...rows.map((r) => r.file));
+        this.#adjustUsage(-rows.length, -rows.reduce((sum, r) => sum + r.size, 0));
+        this.#db.prepare("DELETE FROM messages WHERE mailbox_id = ?").run(box.id);
+        this.#db.prepare("DELETE FROM expunged WHERE mailbox_id = ?").run(box.id);
+        this.#db.prepare("DELETE FROM mailboxes WHERE id = ?").run(box.id);
+      }
+      return files;
+    });
+    await removeMessageFiles(this.dir, files);
+  }
+
+  /** Subscribes or unsubscribes (RFC 9051 §6.3.7, §6.3.8). @throws StoreError NoSuchMailbox */
+  subscribe(name: string, subscribed: boolean): void {
+    const mb = this.#mailboxRow(name);
+    this.#db.prepare("UPDATE mailboxes SET subscribed = ? WHERE id = ?").run(
+      subscribed ? 1 : 0,
+      mb.id,
+    );
+  }
+
+  /**
+   * Copies messages to another mailbox (RFC 9051 §6.4.7); message files are shared by
+   * hard link, not duplicated. Missing UIDs are skipped.
+   * @returns source → new UID pairs, for COPYUID (RFC 4315)
+   */
+  async copy(mailbox: string, uids: readonly number[], target: string): Promise<CopyResult> {
+    const source = this.#mailboxRow(mailbox);
+    this.#mailboxRow(target);
+    const select = this.#db.prepare("SELECT * FROM messages WHERE mailbox_id = ? AND uid = ?");
+    const rows = uids.map((uid) =>
+      select.get(source.id, uid) as Record<string, unknown> | undefined
+    )
+      .filter((r): r is Record<string, unknown> => r !== undefined);
+    const links: string[] = [];
+    try {
+      for (const r of rows) links.push(await linkMessageFile(this.dir, r.file as string));
+      return this.#transaction(() => {
+        const dest = this.#mailboxRow(target);
+        const size = rows.reduce((sum, r) => sum + (r.size as number), 0);
+        this.#checkQuota(rows.length, size);
+        this.#adjustUsage(rows.length, size);
+        const modseq = this.#nextModseq();
+        let uid = dest.uidnext;
+        const insert = this.#db.prepare(
+          `INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, size, internal_date,
+             save_date, file, prefix_size, message_id, structure, facts)
+           SELECT ?, ?, ?, flags, keywords, size, internal_date, ?, ?, prefix_size, message_id,
+             structure, facts FROM messages WHERE id = ?`,
+        );
+        const mapping: [number, number][] = [];
+        const now = Date.now();
+        rows.forEach((r, i) => {
+          insert.run(dest.id, uid, modseq, now, links[i]!, r.id as number);
+          mapping.push([r.uid as number, uid++]);
+        });
+        this.#db.prepare("UPDATE mailboxes SET uidnext = ?, highest_modseq = ? WHERE id = ?")
+          .run(uid, modseq, dest.id);
+        return { uidValidity: dest.uidvalidity, mapping, modseq };
+      });
+    } catch (err) {
+      await removeMessageFiles(this.dir, links);
+      throw err;
+    }
+  }
+
+  /**
+   * Moves messages to another mailbox (RFC 6851): new UIDs there, tombstones here.
+   * @returns source → new UID pairs, for COPYUID
+   */
+  move(mailbox: string, uids: readonly number[], target: string): CopyResult {
+    return this.#transaction(() => {
+      const source = this.#mailboxRow(mailbox);
+      const dest = this.#mailboxRow(target);
+      const select = this.#db.prepare(
+        "SELECT id, uid FROM messages WHERE mailbox_id = ? AND uid = ?",
+      );
+      const rows = uids.map((uid) =>
+        select.get(source.id, uid) as { id: number; uid: number } | undefined
+      )
+        .filter((r): r is { id: number; uid: number } => r !== undefined);
+      return this.#moveRows(source, dest, rows.map((r) => r.id));
+    });
+  }
+
+  /** Inside a transaction: moves rows to `dest`, tombstoning them in `source`. */
+  #moveRows(source: MailboxRow, dest: MailboxRow, ids: number[]): CopyResult {
+    const destRow = this.#findMailbox(dest.name)!;
+    const modseq = this.#nextModseq();
+    let uid = destRow.uidnext;
+    const get = this.#db.prepare("SELECT uid FROM messages WHERE id = ?");
+    const update = this.#db.prepare(
+      "UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ?, save_date = ? WHERE id = ?",
+    );
+    const tomb = this.#db.prepare(
+      "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)",
+    );
+    const mapping: [number, number][] = [];
+    const now = Date.now();
+    for (const id of ids) {
+      const { uid: old } = get.get(id) as { uid: number };
+      update.run(destRow.id, uid, modseq, now, id);
+      tomb.run(source.id, old, modseq);
+      mapping.push([old, uid++]);
+    }
+    this.#db.prepare("UPDATE mailboxes SET uidnext = ?, highest_modseq = ? WHERE id = ?")
+      .run(uid, modseq, destRow.id);
+    this.#db.prepare("UPDATE mailboxes SET highest_modseq = ? WHERE id = ?").run(modseq, source.id);
+    return { uidValidity: destRow.uidvalidity, mapping, modseq };
+  }
+
+  /**
    * Adds a message (delivery or APPEND). Resolves once the message file is fsynced and
    * its row committed: only then may the caller acknowledge it.
    * @throws StoreError NoSuchMailbox, BadFlag
    */
   async add(req: AddMessage): Promise<AddedMessage> {
     const { bits, keywords } = this.#flags(req.flags ?? []);
-    this.#mailboxRow(req.mailbox); // fail before writing a file
     const prefix = encoder.encode(req.prefix ?? "");
+    const size = prefix.length + req.message.length;
+    // Rejects is created on first use (junk filtering puts refused mail there).
+    if (mailboxName(req.mailbox) === "Rejects" && !this.#findMailbox("Rejects")) {
+      this.#transaction(() => this.#insertMailbox("Rejects", null, false));
+    }
+    this.#mailboxRow(req.mailbox); // fail before writing a file
+    this.#transaction(() => this.#checkQuota(1, size));
     // Parsed once, here: offsets are relative to the message as received (the stored
     // file has `prefix_size` octets of delivery headers before it). Never throws: odd
     // mail is stored byte for byte with its problems noted.
@@ -166,6 +365,8 @@ export class Account {
     try {
       return this.#transaction(() => {
         const mb = this.#mailboxRow(req.mailbox); // again: it may have gone meanwhile
+        this.#checkQuota(1, size);
+        this.#adjustUsage(1, size);
         const modseq = this.#nextModseq();
         const uid = mb.uidnext;
         this.#db.prepare(
@@ -178,7 +379,7 @@ export class Account {
           modseq,
           bits,
           JSON.stringify(keywords),
-          prefix.length + req.message.length,
+          size,
           req.internalDate ?? now,
           now,
           file,
@@ -319,8 +520,13 @@ export class Account {
     const { expunged, files, modseq } = this.#transaction(() => {
       const mb = this.#mailboxRow(mailbox);
       const rows = this.#db.prepare(
-        "SELECT id, uid, file FROM messages WHERE mailbox_id = ? AND flags & ? ORDER BY uid",
-      ).all(mb.id, deletedBit) as unknown as { id: number; uid: number; file: string }[];
+        "SELECT id, uid, file, size FROM messages WHERE mailbox_id = ? AND flags & ? ORDER BY uid",
+      ).all(mb.id, deletedBit) as unknown as {
+        id: number;
+        uid: number;
+        file: string;
+        size: number;
+      }[];
       const wanted = uids ? new Set(uids) : undefined;
       const chosen = rows.filter((r) => !wanted || wanted.has(r.uid));
       if (chosen.length === 0) return { expunged: [], files: [], modseq: mb.highest_modseq };
@@ -333,6 +539,7 @@ export class Account {
         del.run(r.id);
         tomb.run(mb.id, r.uid, modseq);
       }
+      this.#adjustUsage(-chosen.length, -chosen.reduce((sum, r) => sum + r.size, 0));
       this.#db.prepare("UPDATE mailboxes SET highest_modseq = ? WHERE id = ?").run(modseq, mb.id);
       return { expunged: chosen.map((r) => r.uid), files: chosen.map((r) => r.file), modseq };
     });
@@ -414,6 +621,35 @@ export class Account {
 
   #setCounter(key: string, value: number): void {
     this.#db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value);
+  }
+
+  /** Messages and octets the account keeps, across mailboxes. */
+  usage(): { messages: number; size: number } {
+    return {
+      messages: this.#counter("total_messages") ?? 0,
+      size: this.#counter("total_size") ?? 0,
+    };
+  }
+
+  /** Inside a transaction: checks the quota for `messages` more of `size` octets. */
+  #checkQuota(messages: number, size: number): void {
+    const used = this.usage();
+    const { quota } = this;
+    if (
+      (quota.messages > 0 && used.messages + messages > quota.messages) ||
+      (quota.size > 0 && used.size + size > quota.size)
+    ) {
+      throw new StoreError(
+        "OverQuota",
+        `Cannot add to account ${this.name}: over quota (${used.messages} messages, ${used.size} octets kept)`,
+      );
+    }
+  }
+
+  #adjustUsage(messages: number, size: number): void {
+    const used = this.usage();
+    this.#setCounter("total_messages", used.messages + messages);
+    this.#setCounter("total_size", used.size + size);
   }
 
   #nextModseq(): number {

@@ -226,3 +226,123 @@ Deno.test("Account.add() stores a malformed message byte for byte, its structure
     assert.match(body, /^no closing boundary/);
     assert.equal(a.messages("Inbox")[0]?.messageId, "odd@x");
   }));
+
+Deno.test("Account.renameMailbox() renames children and keeps UIDVALIDITY", () =>
+  withAccount(async (a) => {
+    a.createMailbox("Projects/Alpha/Notes");
+    const before = a.mailbox("Projects/Alpha").uidValidity;
+    await a.add({ mailbox: "Projects/Alpha", message: message("p") });
+    a.renameMailbox("Projects", "Work/Old");
+    const names = a.mailboxes().map((b) => b.name);
+    assert.ok(names.includes("Work/Old/Alpha/Notes") && !names.includes("Projects"));
+    assert.equal(a.mailbox("Work/Old/Alpha").uidValidity, before);
+    assert.equal(a.mailbox("Work/Old/Alpha").messages, 1);
+    assert.throws(() => a.renameMailbox("Work", "Work/Inner"), storeCode("BadMailboxName"));
+    assert.throws(() => a.renameMailbox("Work", "Sent"), storeCode("MailboxExists"));
+  }));
+
+Deno.test("Account.renameMailbox() of Inbox moves its messages and leaves Inbox empty", () =>
+  withAccount(async (a) => {
+    await a.add({ mailbox: "Inbox", message: message("a") });
+    await a.add({ mailbox: "Inbox", message: message("b") });
+    a.renameMailbox("INBOX", "Old mail");
+    assert.equal(a.mailbox("Inbox").messages, 0);
+    assert.deepEqual(a.messages("Old mail").map((m) => m.messageId), [
+      "a@example.org",
+      "b@example.org",
+    ]);
+    assert.deepEqual(a.changesSince("Inbox", 1).expunged, [1, 2]);
+    assert.match(dec.decode(await a.read("Old mail", 1)), /Subject: a/);
+  }));
+
+Deno.test("Account.deleteMailbox() refuses Inbox and parents unless recursive", () =>
+  withAccount(async (a, dir) => {
+    a.createMailbox("Lists/deno");
+    await a.add({ mailbox: "Lists/deno", message: message("d") });
+    await assert.rejects(a.deleteMailbox("Inbox"), storeCode("CannotDelete"));
+    await assert.rejects(a.deleteMailbox("Lists"), storeCode("HasChildren"));
+    await a.deleteMailbox("Lists", true);
+    assert.ok(!a.mailboxes().some((b) => b.name.startsWith("Lists")));
+    let files = 0;
+    for await (const bucket of Deno.readDir(`${dir}/msg`)) {
+      for await (const _ of Deno.readDir(`${dir}/msg/${bucket.name}`)) files++;
+    }
+    assert.equal(files, 0, "message files removed");
+    // A new mailbox of the same name gets a new UIDVALIDITY (RFC 9051 §2.3.1.1).
+    a.createMailbox("Lists");
+  }));
+
+Deno.test("Account.subscribe() sets and clears subscriptions", () =>
+  withAccount((a) => {
+    a.createMailbox("News");
+    assert.equal(a.mailbox("News").subscribed, false);
+    a.subscribe("News", true);
+    assert.equal(a.mailbox("News").subscribed, true);
+    a.subscribe("News", false);
+    assert.equal(a.mailbox("News").subscribed, false);
+    assert.throws(() => a.subscribe("Nope", true), storeCode("NoSuchMailbox"));
+    return Promise.resolve();
+  }));
+
+Deno.test("Account.copy() shares message files; expunging one copy keeps the other", () =>
+  withAccount(async (a) => {
+    await a.add({ mailbox: "Inbox", message: message("c"), flags: ["\\Flagged"] });
+    await a.add({ mailbox: "Inbox", message: message("d") });
+    const result = await a.copy("Inbox", [2, 1, 99], "Archive");
+    assert.deepEqual(result.mapping, [[2, 1], [1, 2]]);
+    assert.equal(result.uidValidity, a.mailbox("Archive").uidValidity);
+    assert.deepEqual(a.messages("Archive").map((m) => m.flags), [[], ["\\Flagged"]]);
+    a.setFlags("Inbox", [1], { op: "add", flags: ["\\Deleted"] });
+    await a.expunge("Inbox");
+    assert.match(dec.decode(await a.read("Archive", 2)), /Subject: c/);
+    assert.equal(a.mailbox("Inbox").messages, 1);
+  }));
+
+Deno.test("Account.move() gives new UIDs in the target and tombstones in the source", () =>
+  withAccount(async (a) => {
+    for (const s of ["a", "b", "c"]) await a.add({ mailbox: "Inbox", message: message(s) });
+    const before = a.mailbox("Inbox").highestModseq;
+    const result = a.move("Inbox", [1, 3], "Trash");
+    assert.deepEqual(result.mapping, [[1, 1], [3, 2]]);
+    assert.deepEqual(a.messages("Inbox").map((m) => m.uid), [2]);
+    assert.deepEqual(a.messages("Trash").map((m) => m.messageId), [
+      "a@example.org",
+      "c@example.org",
+    ]);
+    assert.deepEqual(a.changesSince("Inbox", before).expunged, [1, 3]);
+    assert.ok(a.mailbox("Trash").highestModseq > before);
+  }));
+
+Deno.test("Account quotas limit messages and octets, counting adds, copies and expunges", () =>
+  withAccount(async (a) => {
+    a.quota = { messages: 2, size: 0 };
+    await a.add({ mailbox: "Inbox", message: message("a") });
+    await a.add({ mailbox: "Inbox", message: message("b") });
+    await assert.rejects(
+      a.add({ mailbox: "Inbox", message: message("c") }),
+      storeCode("OverQuota"),
+    );
+    await assert.rejects(a.copy("Inbox", [1], "Archive"), storeCode("OverQuota"));
+    a.move("Inbox", [1], "Archive"); // a move keeps usage as it is
+    assert.equal(a.usage().messages, 2);
+    a.setFlags("Archive", [1], { op: "add", flags: ["\\Deleted"] });
+    await a.expunge("Archive");
+    assert.deepEqual(a.usage(), { messages: 1, size: message("b").length });
+    await a.add({ mailbox: "Inbox", message: message("c") });
+
+    a.quota = { messages: 0, size: a.usage().size + 10 };
+    await assert.rejects(
+      a.add({ mailbox: "Inbox", message: message("d") }),
+      storeCode("OverQuota"),
+    );
+    a.quota = { messages: 0, size: 0 };
+    await a.add({ mailbox: "Inbox", message: message("d") });
+    assert.equal(a.usage().messages, 3);
+  }));
+
+Deno.test("Account.add() creates Rejects on first use", () =>
+  withAccount(async (a) => {
+    assert.ok(!a.mailboxes().some((b) => b.name === "Rejects"));
+    await a.add({ mailbox: "Rejects", message: message("spam") });
+    assert.equal(a.mailbox("Rejects").messages, 1);
+  }));

@@ -68,6 +68,13 @@ export interface AddedMessage {
   modseq: number;
 }
 
+/** Result of COPY or MOVE: the target's UIDVALIDITY and source → target UID pairs. */
+export interface CopyResult {
+  uidValidity: number;
+  mapping: [number, number][];
+  modseq: number;
+}
+
 /** A change to flags, as STORE expresses it. */
 export interface FlagChange {
   op: "add" | "remove" | "replace";
@@ -113,6 +120,8 @@ export class StoreError extends Error {
       | "BadFlag"
       | "NoSuchMessage"
       | "NoSuchAccount"
+      | "HasChildren"
+      | "CannotDelete"
       | "OverQuota"
       | "AuthFailed"
       | "TooManyFailures",
@@ -127,7 +136,9 @@ export class StoreError extends Error {
 export type StoreApi = {
   /** The accounts configured in domains.yaml (initially and on each reload). */
   setAccounts: {
-    params: { accounts: { name: string; addresses: string[] }[] };
+    params: {
+      accounts: { name: string; addresses: string[]; quotaSize?: number; quotaMessages?: number }[];
+    };
     result: { ok: true };
   };
   setPassword: { params: { account: string; password: string }; result: { ok: true } };
@@ -135,6 +146,23 @@ export type StoreApi = {
   ensurePassword: { params: { account: string; password: string }; result: { set: boolean } };
   mailboxes: { params: { account: string }; result: MailboxInfo[] };
   createMailbox: { params: { account: string; name: string }; result: MailboxInfo };
+  renameMailbox: { params: { account: string; from: string; to: string }; result: MailboxInfo };
+  deleteMailbox: {
+    params: { account: string; name: string; recursive?: boolean };
+    result: { ok: true };
+  };
+  subscribe: {
+    params: { account: string; name: string; subscribed: boolean };
+    result: { ok: true };
+  };
+  copy: {
+    params: { account: string; mailbox: string; uids: number[]; target: string };
+    result: CopyResult;
+  };
+  move: {
+    params: { account: string; mailbox: string; uids: number[]; target: string };
+    result: CopyResult;
+  };
   /** Adds a message; resolves only once it is durable. `message` is transferred. */
   add: {
     params: {

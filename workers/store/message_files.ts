@@ -59,6 +59,21 @@ export async function writeMessageFile(accountDir: string, parts: Uint8Array[]):
   return `msg/${bucket}/${name}`;
 }
 
+/**
+ * A second name for an existing message file (COPY), as a hard link: no bytes are
+ * copied, and expunging one copy leaves the other intact. Durable like a write.
+ * @returns the new file's path relative to `accountDir`
+ */
+export async function linkMessageFile(accountDir: string, relPath: string): Promise<string> {
+  const name = hex(crypto.getRandomValues(new Uint8Array(12)));
+  const bucket = name.slice(0, 2);
+  const msgDir = await ensureDir(accountDir, "msg");
+  const dir = await ensureDir(msgDir, bucket);
+  await Deno.link(`${accountDir}/${relPath}`, `${dir}/${name}`);
+  await syncDir(dir);
+  return `msg/${bucket}/${name}`;
+}
+
 /** Reads a message file, or the byte range [start, end) of it. */
 export async function readMessageFile(
   accountDir: string,

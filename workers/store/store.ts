@@ -7,11 +7,12 @@
  * closed and refused, but its files stay until an admin removes them.
  */
 
-import { Account } from "./account.ts";
+import { Account, type Quota } from "./account.ts";
 import type {
   AddedMessage,
   AddMessage,
   Changes,
+  CopyResult,
   FlagChange,
   FlagChangeResult,
   MailboxInfo,
@@ -33,10 +34,13 @@ export interface AccountConfig {
   name: string;
   /** Addresses that log in to this account, besides its name. */
   addresses: string[];
+  /** Quota in octets and messages; 0 or absent means no limit. */
+  quotaSize?: number;
+  quotaMessages?: number;
 }
 
 export class Store {
-  #configured = new Set<string>();
+  #configured = new Map<string, Quota>();
   /** Login name (account name or address, lower-cased) → account name. */
   #logins = new Map<string, string>();
   readonly #guard = new LoginGuard();
@@ -51,14 +55,21 @@ export class Store {
   /** Puts a new set of accounts in force; accounts no longer listed are closed. */
   async setAccounts(accounts: Iterable<AccountConfig>): Promise<void> {
     const list = [...accounts].filter((a) => accountNamePattern.test(a.name));
-    const next = new Set(list.map((a) => a.name));
+    const next = new Map(
+      list.map((a) => [a.name, { size: a.quotaSize ?? 0, messages: a.quotaMessages ?? 0 }]),
+    );
     const logins = new Map<string, string>();
     for (const a of list) {
       logins.set(a.name, a.name);
       for (const address of a.addresses) logins.set(address.toLowerCase(), a.name);
     }
     for (const [name, opening] of this.#open) {
-      if (next.has(name)) continue;
+      const quota = next.get(name);
+      if (quota) {
+        const a = await opening.catch(() => undefined);
+        if (a) a.quota = quota;
+        continue;
+      }
       this.#open.delete(name);
       this.sessions.endAccount(name);
       (await opening.catch(() => undefined))?.close();
@@ -132,7 +143,11 @@ export class Store {
     }
     let opening = this.#open.get(name);
     if (!opening) {
-      opening = Account.open(name, `${this.dataDir}/accounts/${name}`);
+      const quota = this.#configured.get(name)!;
+      opening = Account.open(name, `${this.dataDir}/accounts/${name}`).then((a) => {
+        a.quota = quota;
+        return a;
+      });
       this.#open.set(name, opening);
       opening.catch(() => this.#open.delete(name));
     }
@@ -147,6 +162,61 @@ export class Store {
     const info = (await this.account(account)).createMailbox(name);
     this.#emit({ kind: "mailboxes", account });
     return info;
+  }
+
+  async renameMailbox(account: string, from: string, to: string): Promise<MailboxInfo> {
+    const info = (await this.account(account)).renameMailbox(from, to);
+    this.#emit({ kind: "mailboxes", account });
+    return info;
+  }
+
+  async deleteMailbox(account: string, name: string, recursive = false): Promise<void> {
+    await (await this.account(account)).deleteMailbox(name, recursive);
+    this.#emit({ kind: "mailboxes", account });
+  }
+
+  async setSubscribed(account: string, name: string, subscribed: boolean): Promise<void> {
+    (await this.account(account)).subscribe(name, subscribed);
+    this.#emit({ kind: "mailboxes", account });
+  }
+
+  async copy(
+    account: string,
+    mailbox: string,
+    uids: number[],
+    target: string,
+  ): Promise<CopyResult> {
+    const a = await this.account(account);
+    const result = await a.copy(mailbox, uids, target);
+    this.#emitAdded(account, a.mailbox(target).name, result);
+    return result;
+  }
+
+  async move(
+    account: string,
+    mailbox: string,
+    uids: number[],
+    target: string,
+  ): Promise<CopyResult> {
+    const a = await this.account(account);
+    const result = a.move(mailbox, uids, target);
+    if (result.mapping.length > 0) {
+      this.#emit({
+        kind: "expunged",
+        account,
+        mailbox: a.mailbox(mailbox).name,
+        uids: result.mapping.map(([from]) => from),
+        modseq: result.modseq,
+      });
+    }
+    this.#emitAdded(account, a.mailbox(target).name, result);
+    return result;
+  }
+
+  #emitAdded(account: string, mailbox: string, result: CopyResult): void {
+    for (const [, uid] of result.mapping) {
+      this.#emit({ kind: "added", account, mailbox, uid, modseq: result.modseq });
+    }
   }
 
   async add(account: string, req: AddMessage): Promise<AddedMessage> {

@@ -115,3 +115,29 @@ Deno.test("Store.login() rate limits failures per source", () =>
     // Another source is not affected.
     assert.equal((await s.login("alice", "secret", "192.0.2.9", "c")).account, "alice");
   }));
+
+Deno.test("Store applies quotas from the configuration, also to open accounts", () =>
+  withStore(async (s) => {
+    await s.setAccounts([{ name: "alice", addresses: [], quotaMessages: 1 }]);
+    await s.add("alice", { mailbox: "Inbox", message: msg });
+    await assert.rejects(
+      s.add("alice", { mailbox: "Inbox", message: msg }),
+      (e) => e instanceof StoreError && e.code === "OverQuota",
+    );
+    await s.setAccounts([{ name: "alice", addresses: [], quotaMessages: 0 }]);
+    await s.add("alice", { mailbox: "Inbox", message: msg });
+  }));
+
+Deno.test("Store copy and move emit added and expunged events", () =>
+  withStore(async (s) => {
+    await s.setAccounts([{ name: "alice", addresses: [] }]);
+    await s.add("alice", { mailbox: "Inbox", message: msg });
+    const events: StoreEvent[] = [];
+    s.subscribe((e) => events.push(e));
+    await s.copy("alice", "Inbox", [1], "Archive");
+    await s.move("alice", "Inbox", [1], "Trash");
+    assert.deepEqual(
+      events.map((e) => `${e.kind}:${"mailbox" in e ? e.mailbox : ""}`),
+      ["added:Archive", "expunged:Inbox", "added:Trash"],
+    );
+  }));

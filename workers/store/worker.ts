@@ -42,6 +42,19 @@ const server = runServiceWorker<StoreApi, StoreEvents>(async ({ dataDir }) => {
     call(async () => ({ set: await ready().ensurePassword(account, password) })),
   mailboxes: ({ account }) => call(() => ready().mailboxes(account)),
   createMailbox: ({ account, name }) => call(() => ready().createMailbox(account, name)),
+  renameMailbox: ({ account, from, to }) => call(() => ready().renameMailbox(account, from, to)),
+  deleteMailbox: ({ account, name, recursive }) =>
+    call(
+      async () => (await ready().deleteMailbox(account, name, recursive), { ok: true as const }),
+    ),
+  subscribe: ({ account, name, subscribed }) =>
+    call(
+      async () => (await ready().setSubscribed(account, name, subscribed), { ok: true as const }),
+    ),
+  copy: ({ account, mailbox, uids, target }) =>
+    call(() => ready().copy(account, mailbox, uids, target)),
+  move: ({ account, mailbox, uids, target }) =>
+    call(() => ready().move(account, mailbox, uids, target)),
   add: ({ account, mailbox, message, prefix, flags }) =>
     call(() =>
       ready().add(account, {

@@ -161,6 +161,8 @@ export class Supervisor {
     const accounts = Object.entries(this.#domains.accounts).map(([name, a]) => ({
       name,
       addresses: a.addresses,
+      quotaSize: a.quotaSize,
+      quotaMessages: a.quotaMessages,
     }));
     await this.store.client.call("setAccounts", { accounts });
   }
