@@ -37,6 +37,7 @@ import {
   linkMessageFile,
   readMessageFile,
   removeMessageFiles,
+  syncMessageDirs,
   writeMessageFile,
 } from "./message_files.ts";
 import { migrate } from "./schema.ts";
@@ -344,56 +345,90 @@ export class Account {
   /**
    * Adds a message (delivery or APPEND). Resolves once the message file is fsynced and
    * its row committed: only then may the caller acknowledge it.
-   * @throws StoreError NoSuchMailbox, BadFlag
+   * @throws StoreError NoSuchMailbox, BadFlag, OverQuota
    */
   async add(req: AddMessage): Promise<AddedMessage> {
-    const { bits, keywords } = this.#flags(req.flags ?? []);
-    const prefix = encoder.encode(req.prefix ?? "");
-    const size = prefix.length + req.message.length;
-    // Rejects is created on first use (junk filtering puts refused mail there).
-    if (mailboxName(req.mailbox) === "Rejects" && !this.#findMailbox("Rejects")) {
-      this.#transaction(() => this.#insertMailbox("Rejects", null, false));
+    const [added] = await this.addBatch([req]);
+    return added!;
+  }
+
+  /**
+   * Adds messages in one transaction (imports): their files are written concurrently,
+   * each directory fsynced once, then all rows committed together. All or nothing.
+   * @throws StoreError NoSuchMailbox, BadFlag, OverQuota
+   */
+  async addBatch(reqs: readonly AddMessage[]): Promise<AddedMessage[]> {
+    const prepared = reqs.map((req) => {
+      const prefix = encoder.encode(req.prefix ?? "");
+      return {
+        req,
+        prefix,
+        size: prefix.length + req.message.length,
+        flags: this.#flags(req.flags ?? []),
+        // Parsed once, here: offsets are relative to the message as received (the
+        // stored file has `prefix_size` octets of delivery headers before it). Never
+        // throws: odd mail is stored byte for byte with its problems noted.
+        structure: parseStructure(req.message),
+      };
+    });
+    const total = prepared.reduce((sum, p) => sum + p.size, 0);
+    for (const req of reqs) {
+      // Rejects is created on first use (junk filtering puts refused mail there).
+      if (mailboxName(req.mailbox) === "Rejects" && !this.#findMailbox("Rejects")) {
+        this.#transaction(() => this.#insertMailbox("Rejects", null, false));
+      }
+      this.#mailboxRow(req.mailbox); // fail before writing files
     }
-    this.#mailboxRow(req.mailbox); // fail before writing a file
-    this.#transaction(() => this.#checkQuota(1, size));
-    // Parsed once, here: offsets are relative to the message as received (the stored
-    // file has `prefix_size` octets of delivery headers before it). Never throws: odd
-    // mail is stored byte for byte with its problems noted.
-    const structure = parseStructure(req.message);
-    const file = await writeMessageFile(this.dir, [prefix, req.message]);
-    const now = Date.now();
+    this.#transaction(() => this.#checkQuota(reqs.length, total));
+    const files: string[] = [];
     try {
+      const written = await Promise.allSettled(
+        prepared.map((p) =>
+          writeMessageFile(this.dir, [p.prefix, p.req.message], { syncDir: reqs.length === 1 })
+        ),
+      );
+      // Collect every file that was written before failing on any, so none is left over.
+      for (const w of written) if (w.status === "fulfilled") files.push(w.value);
+      const failed = written.find((w) => w.status === "rejected");
+      if (failed) throw failed.reason;
+      if (reqs.length > 1) await syncMessageDirs(this.dir, files);
+      const now = Date.now();
       return this.#transaction(() => {
-        const mb = this.#mailboxRow(req.mailbox); // again: it may have gone meanwhile
-        this.#checkQuota(1, size);
-        this.#adjustUsage(1, size);
+        this.#checkQuota(reqs.length, total); // again: others may have added meanwhile
+        this.#adjustUsage(reqs.length, total);
         const modseq = this.#nextModseq();
-        const uid = mb.uidnext;
-        this.#db.prepare(
+        const insert = this.#db.prepare(
           `INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, size, internal_date,
              save_date, file, prefix_size, message_id, structure, facts)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(
-          mb.id,
-          uid,
-          modseq,
-          bits,
-          JSON.stringify(keywords),
-          size,
-          req.internalDate ?? now,
-          now,
-          file,
-          prefix.length,
-          messageIdOf(req.message, structure),
-          JSON.stringify(structure),
-          req.facts ? JSON.stringify(req.facts) : null,
         );
-        this.#db.prepare("UPDATE mailboxes SET uidnext = ?, highest_modseq = ? WHERE id = ?")
-          .run(uid + 1, modseq, mb.id);
-        return { mailbox: mb.name, uid, uidValidity: mb.uidvalidity, modseq };
+        const bump = this.#db.prepare(
+          "UPDATE mailboxes SET uidnext = ?, highest_modseq = ? WHERE id = ?",
+        );
+        return prepared.map((p, i) => {
+          const mb = this.#mailboxRow(p.req.mailbox);
+          const uid = mb.uidnext;
+          insert.run(
+            mb.id,
+            uid,
+            modseq,
+            p.flags.bits,
+            JSON.stringify(p.flags.keywords),
+            p.size,
+            p.req.internalDate ?? now,
+            now,
+            files[i]!,
+            p.prefix.length,
+            messageIdOf(p.req.message, p.structure),
+            JSON.stringify(p.structure),
+            p.req.facts ? JSON.stringify(p.req.facts) : null,
+          );
+          bump.run(uid + 1, modseq, mb.id);
+          return { mailbox: mb.name, uid, uidValidity: mb.uidvalidity, modseq };
+        });
       });
     } catch (err) {
-      await removeMessageFiles(this.dir, [file]);
+      await removeMessageFiles(this.dir, files);
       throw err;
     }
   }

@@ -346,3 +346,33 @@ Deno.test("Account.add() creates Rejects on first use", () =>
     await a.add({ mailbox: "Rejects", message: message("spam") });
     assert.equal(a.mailbox("Rejects").messages, 1);
   }));
+
+Deno.test("Account.addBatch() adds all or nothing, in order, under one modseq", () =>
+  withAccount(async (a, dir) => {
+    const batch = ["a", "b", "c"].map((s) => ({ mailbox: "Inbox", message: message(s) }));
+    const added = await a.addBatch(batch);
+    assert.deepEqual(added.map((x) => x.uid), [1, 2, 3]);
+    assert.equal(new Set(added.map((x) => x.modseq)).size, 1);
+    assert.deepEqual(a.messages("Inbox").map((m) => m.messageId), [
+      "a@example.org",
+      "b@example.org",
+      "c@example.org",
+    ]);
+    a.quota = { messages: 4, size: 0 };
+    await assert.rejects(a.addBatch(batch), storeCode("OverQuota"));
+    await assert.rejects(
+      a.addBatch([{ mailbox: "Inbox", message: message("d") }, {
+        mailbox: "Nope",
+        message: message("e"),
+      }]),
+      storeCode("NoSuchMailbox"),
+    );
+    assert.equal(a.mailbox("Inbox").messages, 3, "nothing of a failed batch is visible");
+    let files = 0;
+    for await (const bucket of Deno.readDir(`${dir}/msg`)) {
+      for await (const f of Deno.readDir(`${dir}/msg/${bucket.name}`)) {
+        if (!f.name.startsWith(".")) files++;
+      }
+    }
+    assert.equal(files, 3, "no files left over by failed batches");
+  }));

@@ -36,7 +36,11 @@ async function ensureDir(parent: string, name: string): Promise<string> {
  * Writes `parts` (concatenated) durably as a new message file.
  * @returns the file's path relative to `accountDir`, for the index row
  */
-export async function writeMessageFile(accountDir: string, parts: Uint8Array[]): Promise<string> {
+export async function writeMessageFile(
+  accountDir: string,
+  parts: Uint8Array[],
+  options: { syncDir?: boolean } = {},
+): Promise<string> {
   const name = hex(crypto.getRandomValues(new Uint8Array(12)));
   const bucket = name.slice(0, 2);
   const msgDir = await ensureDir(accountDir, "msg");
@@ -55,8 +59,15 @@ export async function writeMessageFile(accountDir: string, parts: Uint8Array[]):
   }
   file.close();
   await Deno.rename(tmp, `${dir}/${name}`);
-  await syncDir(dir);
+  // A batch syncs each directory once at the end instead (syncMessageDirs).
+  if (options.syncDir !== false) await syncDir(dir);
   return `msg/${bucket}/${name}`;
+}
+
+/** Fsyncs the bucket directories of `relPaths` once each (after a batch of writes). */
+export async function syncMessageDirs(accountDir: string, relPaths: string[]): Promise<void> {
+  const dirs = new Set(relPaths.map((p) => p.slice(0, p.lastIndexOf("/"))));
+  await Promise.all([...dirs].map((d) => syncDir(`${accountDir}/${d}`)));
 }
 
 /**
