@@ -17,14 +17,15 @@ import {
 import { describe, domainsSchema, formatProblem, posternSchema } from "./core/config/mod.ts";
 import {
   configFiles,
+  controlSocketPath,
   loadConfig,
   loadStaticConfig,
   resolveDataDir,
 } from "./workers/supervisor/config_files.ts";
 import { controlRequest } from "./workers/supervisor/control.ts";
 import { localserveStarted, prepareLocalserve } from "./workers/supervisor/localserve.ts";
-import { readPassword, setAccountPassword } from "./workers/supervisor/admin.ts";
-import { controlSocketPath, serve } from "./workers/supervisor/serve.ts";
+import { importMessages, readPassword, setAccountPassword } from "./workers/supervisor/admin.ts";
+import { serve } from "./workers/supervisor/serve.ts";
 
 const program = "postern";
 const intro = "Postern: an all-in-one mail server (SMTP, IMAP, webmail, admin) for people " +
@@ -168,6 +169,57 @@ const commands: Command[] = [
       }
     },
   },
+  ...(["mbox", "maildir"] as const).map((format): Command => ({
+    name: `import ${format}`,
+    args: "ACCOUNT MAILBOX PATH",
+    minArgs: 3,
+    maxArgs: 3,
+    summary: `Import ${format === "mbox" ? "an mbox file" : "a maildir"} into a mailbox`,
+    help: `Imports the messages of the ${format} at PATH into MAILBOX of ACCOUNT, keeping ` +
+      (format === "mbox"
+        ? "flags and keywords from Status, X-Status and X-Keywords headers and the date of " +
+          "each From line. "
+        : "flags from the file names and keywords from dovecot-keywords. ") +
+      "Streams with flat memory and reports progress. Odd input does not stop the import: " +
+      "each problem is reported with its position and the rest is imported. Works on a " +
+      "running server (which reads PATH itself) or on the data directory of a stopped one.",
+    flags: configFlag,
+    async run(args, flags) {
+      const [account, mailbox, path] = args as [string, string, string];
+      let last = 0;
+      const started = performance.now();
+      const rate = (n: number) => (n / ((performance.now() - started) / 1000)).toFixed(0);
+      try {
+        const { route, report } = await importMessages(
+          configFiles(flags.config as string),
+          format,
+          account,
+          mailbox,
+          path,
+          (p) => {
+            if (performance.now() - last < 1000) return;
+            last = performance.now();
+            err(
+              `imported ${p.messages} messages (${(p.octets / 1e6).toFixed(1)} MB, ${
+                rate(p.messages)
+              }/s), ${p.problems} problems`,
+            );
+          },
+        );
+        for (const problem of report.problemList.slice(0, 50)) err(`${path}: ${problem}`);
+        if (report.problems > 50) err(`... and ${report.problems - 50} more problems`);
+        out(
+          `imported ${report.messages} messages (${(report.octets / 1e6).toFixed(1)} MB) into ` +
+            `${account}/${mailbox} in ${((performance.now() - started) / 1000).toFixed(1)} s ` +
+            `(${rate(report.messages)}/s, ${route}), ${report.problems} problems`,
+        );
+        return 0;
+      } catch (e) {
+        err(`postern: ${(e as Error).message}`);
+        return 1;
+      }
+    },
+  })),
   {
     name: "config test",
     args: "",

@@ -174,6 +174,8 @@ export type StoreApi = {
     };
     result: AddedMessage;
   };
+  /** Adds messages in one transaction (imports); message bytes are transferred. */
+  addBatch: { params: { account: string; items: AddMessage[] }; result: { count: number } };
   messages: {
     params: { account: string; mailbox: string; fromUid?: number; toUid?: number; limit?: number };
     result: MessageMeta[];

@@ -219,6 +219,15 @@ export class Store {
     }
   }
 
+  /** Adds messages in one transaction (imports). */
+  async addBatch(account: string, reqs: AddMessage[]): Promise<AddedMessage[]> {
+    const added = await (await this.account(account)).addBatch(reqs);
+    for (const a of added) {
+      this.#emit({ kind: "added", account, mailbox: a.mailbox, uid: a.uid, modseq: a.modseq });
+    }
+    return added;
+  }
+
   async add(account: string, req: AddMessage): Promise<AddedMessage> {
     const added = await (await this.account(account)).add(req);
     this.#emit({

@@ -64,6 +64,8 @@ const server = runServiceWorker<StoreApi, StoreEvents>(async ({ dataDir }) => {
         ...(flags ? { flags } : {}),
       })
     ),
+  addBatch: ({ account, items }) =>
+    call(async () => ({ count: (await ready().addBatch(account, items)).length })),
   messages: ({ account, mailbox, fromUid, toUid, limit }) =>
     call(() => ready().messages(account, mailbox, fromUid, toUid, limit)),
   read: ({ account, mailbox, uid, range }, ctx) =>

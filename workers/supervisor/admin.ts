@@ -5,21 +5,31 @@
  */
 
 import { Store } from "../store/store.ts";
-import { type ConfigFiles, loadConfig, resolveDataDir } from "./config_files.ts";
+import { type ConfigFiles, controlSocketPath, loadConfig, resolveDataDir } from "./config_files.ts";
 import { formatProblem } from "../../core/config/mod.ts";
 import { controlRequest } from "./control.ts";
-import { controlSocketPath } from "./serve.ts";
+import {
+  importMaildir,
+  importMbox,
+  type ImportProgress,
+  type ImportReport,
+  type ImportTarget,
+} from "./import.ts";
 
 /** Where an admin command ran. */
 export type AdminRoute = "server" | "data directory";
 
-/** Sends `command` to the running server, or runs `offline` on the data directory. */
+/**
+ * Sends `command` to the running server, or runs `offline` on the data directory.
+ * `onProgress` receives the server's progress lines.
+ */
 async function online<T>(
   files: ConfigFiles,
   command: string,
   args: Record<string, unknown>,
   offline: (store: Store) => Promise<T>,
-): Promise<AdminRoute> {
+  onProgress: (update: Record<string, unknown>) => void = () => {},
+): Promise<{ route: AdminRoute; reply: Record<string, unknown> }> {
   const loaded = await loadConfig(files);
   if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join("\n"));
   const { config, domains } = loaded;
@@ -27,7 +37,7 @@ async function online<T>(
   const socket = controlSocketPath(dataDir, config.controlSocket, files.configDir);
   let reply: Record<string, unknown> | undefined;
   try {
-    reply = await controlRequest(socket, command, args);
+    reply = await controlRequest(socket, command, args, onProgress);
   } catch (err) {
     // No server listening (no socket, or a stale one): work on the files directly.
     const code = (err as { code?: string }).code;
@@ -35,32 +45,80 @@ async function online<T>(
   }
   if (reply) {
     if (reply.ok !== true) throw new Error(String(reply.error ?? "the server refused"));
-    return "server";
+    return { route: "server", reply };
   }
   const store = new Store(dataDir);
   try {
     await store.setAccounts(
-      Object.entries(domains.accounts).map(([name, a]) => ({ name, addresses: a.addresses })),
+      Object.entries(domains.accounts).map(([name, a]) => ({
+        name,
+        addresses: a.addresses,
+        quotaSize: a.quotaSize,
+        quotaMessages: a.quotaMessages,
+      })),
     );
-    await offline(store);
+    const result = await offline(store);
+    return { route: "data directory", reply: { ok: true, result } };
   } finally {
     await store.close();
   }
-  return "data directory";
 }
 
 /** Sets an account's password. */
-export function setAccountPassword(
+export async function setAccountPassword(
   files: ConfigFiles,
   account: string,
   password: string,
 ): Promise<AdminRoute> {
-  return online(
+  const { route } = await online(
     files,
     "setaccountpassword",
     { account, password },
     (store) => store.setPassword(account, password),
   );
+  return route;
+}
+
+export type ImportFormat = "mbox" | "maildir";
+
+/** Runs an import in this process, reading `path`, handing batches to `target`. */
+export async function runImport(
+  format: ImportFormat,
+  path: string,
+  mailbox: string,
+  target: ImportTarget,
+  onProgress: (p: ImportProgress) => void,
+): Promise<ImportReport> {
+  if (format === "maildir") return await importMaildir(path, mailbox, target, { onProgress });
+  using file = await Deno.open(path, { read: true });
+  return await importMbox(file.readable, mailbox, target, { onProgress });
+}
+
+/**
+ * Imports an mbox file or maildir into ACCOUNT's MAILBOX: through the running server,
+ * which reads `path` itself, or directly into the data directory.
+ */
+export async function importMessages(
+  files: ConfigFiles,
+  format: ImportFormat,
+  account: string,
+  mailbox: string,
+  path: string,
+  onProgress: (p: ImportProgress) => void,
+): Promise<{ route: AdminRoute; report: ImportReport }> {
+  const abs = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  const { route, reply } = await online(
+    files,
+    "import",
+    { format, account, mailbox, path: abs },
+    (store) =>
+      runImport(format, abs, mailbox, {
+        addBatch: async (items) => void await store.addBatch(account, items),
+      }, onProgress),
+    (update) => onProgress(update as unknown as ImportProgress),
+  );
+  const report = (route === "server" ? reply.report : reply.result) as ImportReport;
+  return { route, report };
 }
 
 const encoder = new TextEncoder();

@@ -40,6 +40,12 @@ export function resolveDataDir(dataDir: string, configDir: string): string {
   return dataDir.startsWith("/") ? dataDir : `${configDir}/${dataDir}`;
 }
 
+/** Control socket path for a config: explicit, or <dataDir>/control.sock. */
+export function controlSocketPath(dataDir: string, configured: string, configDir: string): string {
+  if (configured === "") return `${dataDir}/control.sock`;
+  return configured.startsWith("/") ? configured : `${configDir}/${configured}`;
+}
+
 async function readConfigText(
   file: string,
   problems: ConfigProblem[],

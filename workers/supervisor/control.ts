@@ -18,7 +18,14 @@ const maxRequest = 4096;
 /** A parsed request: `command` plus its arguments. */
 export type ControlRequest = { command: string } & Record<string, unknown>;
 
-export type ControlHandler = (request: ControlRequest) => Promise<Record<string, unknown>>;
+/**
+ * Handles one request. Long commands may call `progress` any number of times; each
+ * call sends a line {"progress":...} before the final reply.
+ */
+export type ControlHandler = (
+  request: ControlRequest,
+  progress: (update: Record<string, unknown>) => void,
+) => Promise<Record<string, unknown>>;
 
 function parseRequest(line: string): ControlRequest | undefined {
   try {
@@ -60,7 +67,10 @@ export async function serveControl(path: string, handle: ControlHandler): Promis
         return;
       }
       const command = request.command;
-      handle(request).then(
+      const progress = (update: Record<string, unknown>) => {
+        if (!socket.destroyed) socket.write(JSON.stringify({ progress: update }) + "\n");
+      };
+      handle(request, progress).then(
         (reply) => socket.end(JSON.stringify(reply) + "\n"),
         (err: Error) => {
           log.error("control command failed", { command, err });
@@ -82,13 +92,32 @@ export function controlRequest(
   path: string,
   command: string,
   args: Record<string, unknown> = {},
+  onProgress: (update: Record<string, unknown>) => void = () => {},
 ): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const socket = net.createConnection(path);
     let reply = "";
     socket.setEncoding("utf8");
     socket.on("connect", () => socket.write(JSON.stringify({ ...args, command }) + "\n"));
-    socket.on("data", (chunk: string) => reply += chunk);
+    socket.on("data", (chunk: string) => {
+      reply += chunk;
+      // Progress lines come first; the last line is the reply.
+      for (
+        let nl = reply.indexOf("\n");
+        nl >= 0 && nl < reply.length - 1;
+        nl = reply.indexOf("\n")
+      ) {
+        const line = reply.slice(0, nl);
+        try {
+          const value = JSON.parse(line) as Record<string, unknown>;
+          if (typeof value.progress !== "object" || value.progress === null) break;
+          onProgress(value.progress as Record<string, unknown>);
+        } catch {
+          break;
+        }
+        reply = reply.slice(nl + 1);
+      }
+    });
     socket.on("error", reject);
     socket.on("close", () => {
       try {

@@ -7,17 +7,18 @@
 import type { Server } from "node:net";
 import { formatProblem } from "../../core/config/mod.ts";
 import { configureLogging, logger } from "../../core/log/mod.ts";
-import { type ConfigFiles, loadConfig, resolveDataDir, watchDomains } from "./config_files.ts";
+import {
+  type ConfigFiles,
+  controlSocketPath,
+  loadConfig,
+  resolveDataDir,
+  watchDomains,
+} from "./config_files.ts";
 import { serveControl } from "./control.ts";
+import { runImport } from "./admin.ts";
 import { Supervisor } from "./supervisor.ts";
 
 const log = logger("serve");
-
-/** Control socket path for a config: explicit, or <dataDir>/control.sock. */
-export function controlSocketPath(dataDir: string, configured: string, configDir: string): string {
-  if (configured === "") return `${dataDir}/control.sock`;
-  return configured.startsWith("/") ? configured : `${configDir}/${configured}`;
-}
 
 export interface ServeOptions {
   /** Runs once the server is up (localserve sets its account's first password). */
@@ -59,7 +60,7 @@ export async function serve(
     await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
     control = await serveControl(
       controlSocketPath(dataDir, config.controlSocket, files.configDir),
-      async (request) => {
+      async (request, progress) => {
         // Answer only once startup is complete (watcher running, hooks done).
         const sup = ready.sup;
         if (!sup) return { ok: false, error: "still starting" };
@@ -87,6 +88,39 @@ export async function serve(
             }
             log.info("account password set", { account });
             return { ok: true };
+          }
+          case "import": {
+            const { format, account, mailbox, path } = request;
+            if (
+              (format !== "mbox" && format !== "maildir") || typeof account !== "string" ||
+              typeof mailbox !== "string" || typeof path !== "string"
+            ) {
+              return { ok: false, error: "format, account, mailbox and path required" };
+            }
+            try {
+              // The supervisor reads the file (the store worker may read only its data
+              // directory) and hands batches over, transferring the bytes.
+              const report = await runImport(format, path, mailbox, {
+                addBatch: async (items) => {
+                  // Each message gets a buffer of its own (parsed messages may share
+                  // one), which is then transferred rather than copied again.
+                  const own = items.map((i) => ({ ...i, message: i.message.slice() }));
+                  await sup.store.client.call("addBatch", { account, items: own }, {
+                    transfer: own.map((i) => i.message.buffer),
+                    timeoutMs: 120_000,
+                  });
+                },
+              }, (p) => progress({ ...p }));
+              log.info("import done", {
+                account,
+                mailbox,
+                messages: report.messages,
+                problems: report.problems,
+              });
+              return { ok: true, report };
+            } catch (err) {
+              return { ok: false, error: (err as Error).message };
+            }
           }
           default:
             return { ok: false, error: `unknown command ${JSON.stringify(command.slice(0, 40))}` };
