@@ -48,6 +48,20 @@ Deno.test("store worker serves accounts over RPC under its own permissions", asy
     });
     assert.deepEqual(events.map((e) => e.kind), ["added", "flags"]);
 
+    const found = await client.call("search", {
+      account: "alice",
+      mailbox: "Inbox",
+      criteria: { body: "boundary" },
+    });
+    assert.deepEqual(found.uids, [1]);
+    await assert.rejects(
+      client.call("search", {
+        account: "alice",
+        mailbox: "Inbox",
+        criteria: { depth: 1 } as never,
+      }),
+      (e) => e instanceof RpcError && e.code === "BadSearch",
+    );
     await assert.rejects(
       client.call("mailboxes", { account: "mallory" }),
       (e) => e instanceof RpcError && e.code === "NoSuchAccount",

@@ -6,3 +6,4 @@
  */
 export * from "./structure.ts";
 export * from "./problem.ts";
+export * from "./text.ts";

@@ -42,7 +42,23 @@ import {
 } from "./message_files.ts";
 import { migrate } from "./schema.ts";
 import { type Credentials, credentialsFromJSON, credentialsToJSON } from "../../core/auth/mod.ts";
-import { headerValue, parseStructure, type Part } from "../../core/mime/mod.ts";
+import {
+  extractText,
+  headerValue,
+  type MessageText,
+  parseStructure,
+  type Part,
+} from "../../core/mime/mod.ts";
+import {
+  copyText,
+  type Criteria,
+  deleteText,
+  indexText,
+  search,
+  SearchError,
+  type SearchResult,
+  unindexed,
+} from "./search.ts";
 
 /** Mailboxes every new account gets, with their RFC 6154 special-use attributes. */
 export const defaultMailboxes: [string, string | null][] = [
@@ -132,6 +148,7 @@ export class Account {
       account.#setCounter("total_messages", t.n);
       account.#setCounter("total_size", t.size);
     });
+    await account.#indexMissingText();
     return account;
   }
 
@@ -231,9 +248,10 @@ export class Account {
       }
       const files: string[] = [];
       for (const box of boxes) {
-        const rows = this.#stmt("SELECT file, size FROM messages WHERE mailbox_id = ?")
-          .all(box.id) as unknown as { file: string; size: number }[];
+        const rows = this.#stmt("SELECT id, file, size FROM messages WHERE mailbox_id = ?")
+          .all(box.id) as unknown as { id: number; file: string; size: number }[];
         files.push(...rows.map((r) => r.file));
+        deleteText(this.#db, rows.map((r) => r.id));
         this.#adjustUsage(-rows.length, -rows.reduce((sum, r) => sum + r.size, 0));
         this.#stmt("DELETE FROM messages WHERE mailbox_id = ?").run(box.id);
         this.#stmt("DELETE FROM expunged WHERE mailbox_id = ?").run(box.id);
@@ -285,7 +303,15 @@ export class Account {
         const mapping: [number, number][] = [];
         const now = Date.now();
         rows.forEach((r, i) => {
-          insert.run(dest.id, uid, modseq, now, links[i]!, r.id as number);
+          const { lastInsertRowid } = insert.run(
+            dest.id,
+            uid,
+            modseq,
+            now,
+            links[i]!,
+            r.id as number,
+          );
+          copyText(this.#db, r.id as number, Number(lastInsertRowid));
           mapping.push([r.uid as number, uid++]);
         });
         this.#stmt("UPDATE mailboxes SET uidnext = ?, highest_modseq = ? WHERE id = ?")
@@ -370,8 +396,11 @@ export class Account {
         // stored file has `prefix_size` octets of delivery headers before it). Never
         // throws: odd mail is stored byte for byte with its problems noted.
         structure: parseStructure(req.message),
+        text: undefined as MessageText | undefined,
       };
     });
+    // Text for SEARCH, extracted before the transaction so it stays short.
+    for (const p of prepared) p.text = extractText(p.req.message, p.structure);
     const total = prepared.reduce((sum, p) => sum + p.size, 0);
     for (const req of reqs) {
       // Rejects is created on first use (junk filtering puts refused mail there).
@@ -409,7 +438,7 @@ export class Account {
         return prepared.map((p, i) => {
           const mb = this.#mailboxRow(p.req.mailbox);
           const uid = mb.uidnext;
-          insert.run(
+          const { lastInsertRowid } = insert.run(
             mb.id,
             uid,
             modseq,
@@ -424,6 +453,7 @@ export class Account {
             JSON.stringify(p.structure),
             p.req.facts ? JSON.stringify(p.req.facts) : null,
           );
+          indexText(this.#db, Number(lastInsertRowid), p.text!);
           bump.run(uid + 1, modseq, mb.id);
           return { mailbox: mb.name, uid, uidValidity: mb.uidvalidity, modseq };
         });
@@ -575,6 +605,7 @@ export class Account {
         del.run(r.id);
         tomb.run(mb.id, r.uid, modseq);
       }
+      deleteText(this.#db, chosen.map((r) => r.id));
       this.#adjustUsage(-chosen.length, -chosen.reduce((sum, r) => sum + r.size, 0));
       this.#stmt("UPDATE mailboxes SET highest_modseq = ? WHERE id = ?").run(modseq, mb.id);
       return { expunged: chosen.map((r) => r.uid), files: chosen.map((r) => r.file), modseq };
@@ -599,6 +630,44 @@ export class Account {
       "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
     ).all(mb.id, modseq) as unknown as { uid: number }[]).map((r) => r.uid);
     return { highestModseq: mb.highest_modseq, changed, expunged };
+  }
+
+  /**
+   * UIDs in `mailbox` matching `criteria` (RFC 9051 §6.4.4), ascending, one page at a
+   * time: never the whole mailbox in memory.
+   * @throws StoreError NoSuchMailbox, BadSearch
+   */
+  search(
+    mailbox: string,
+    criteria: Criteria,
+    page: { afterUid?: number; limit?: number } = {},
+  ): SearchResult {
+    const mb = this.#mailboxRow(mailbox);
+    try {
+      return search(this.#db, mb.id, criteria, page);
+    } catch (err) {
+      if (err instanceof SearchError) throw new StoreError("BadSearch", err.message);
+      throw err;
+    }
+  }
+
+  /** Indexes the text of messages stored before the index existed (an upgrade). */
+  async #indexMissingText(): Promise<void> {
+    for (;;) {
+      const ids = unindexed(this.#db, 200);
+      if (ids.length === 0) return;
+      const texts: [number, MessageText][] = [];
+      for (const id of ids) {
+        const row = this.#stmt("SELECT file, prefix_size, structure FROM messages WHERE id = ?")
+          .get(id) as { file: string; prefix_size: number; structure: string | null };
+        const bytes = (await readMessageFile(this.dir, row.file)).subarray(row.prefix_size);
+        const structure = row.structure ? JSON.parse(row.structure) as Part : parseStructure(bytes);
+        texts.push([id, extractText(bytes, structure)]);
+      }
+      this.#transaction(() => {
+        for (const [id, text] of texts) indexText(this.#db, id, text);
+      });
+    }
   }
 
   #info(r: MailboxRow): MailboxInfo {

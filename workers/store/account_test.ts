@@ -376,3 +376,49 @@ Deno.test("Account.addBatch() adds all or nothing, in order, under one modseq", 
     }
     assert.equal(files, 3, "no files left over by failed batches");
   }));
+
+Deno.test("Account.search() finds messages by body, header and flag, and forgets expunged ones", () =>
+  withAccount(async (a) => {
+    await a.add({
+      mailbox: "Inbox",
+      message: enc.encode(
+        "Subject: Grüße aus Berlin\r\nFrom: x@example.org\r\n\r\nDas Treffen ist morgen.\r\n",
+      ),
+    });
+    await a.add({
+      mailbox: "Inbox",
+      message: enc.encode(
+        "Subject: invoice\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\nUGxlYXNlIHBheSB0aGUgaW52b2ljZQ==\r\n",
+      ),
+      flags: ["\\Seen"],
+    });
+    assert.deepEqual(a.search("Inbox", { body: "treffen" }).uids, [1]);
+    assert.deepEqual(a.search("Inbox", { subject: "GRÜSSE" }).uids, [], "no folding of ß to ss");
+    assert.deepEqual(a.search("Inbox", { subject: "grüße" }).uids, [1]);
+    assert.deepEqual(a.search("Inbox", { body: "pay the" }).uids, [2], "base64 body decoded");
+    assert.deepEqual(a.search("Inbox", { flag: "\\Seen", set: false }).uids, [1]);
+    await a.copy("Inbox", [2], "Archive");
+    assert.deepEqual(a.search("Archive", { body: "invoice" }).uids, [1], "copies are searchable");
+    a.setFlags("Inbox", [2], { op: "add", flags: ["\\Deleted"] });
+    await a.expunge("Inbox");
+    assert.deepEqual(a.search("Inbox", { text: "invoice" }).uids, []);
+    assert.throws(() => a.search("Inbox", { body: "x".repeat(5000) }), storeCode("BadSearch"));
+  }));
+
+Deno.test("Account.open() indexes the text of messages stored before the index (upgrade)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "postern-account-" });
+  try {
+    const a = await Account.open("alice", dir);
+    for (let i = 0; i < 250; i++) await a.add({ mailbox: "Inbox", message: message(`needle${i}`) });
+    a.close();
+    const db = new DatabaseSync(`${dir}/index.db`);
+    db.exec("DELETE FROM message_text");
+    db.close();
+    const b = await Account.open("alice", dir);
+    assert.deepEqual(b.search("Inbox", { subject: "needle249" }).uids, [250]);
+    assert.equal(b.search("Inbox", { body: "Body of needle" }).uids.length, 250);
+    b.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -3,6 +3,8 @@
  * and messages. Operations, not SQL: nothing here reveals how the store keeps them.
  */
 
+import type { Criteria, SearchResult } from "./search.ts";
+
 /** A mailbox with its IMAP state and counts. */
 export interface MailboxInfo {
   /** Full name, hierarchy separator "/"; the inbox is always "Inbox". */
@@ -124,7 +126,8 @@ export class StoreError extends Error {
       | "CannotDelete"
       | "OverQuota"
       | "AuthFailed"
-      | "TooManyFailures",
+      | "TooManyFailures"
+      | "BadSearch",
     message: string,
   ) {
     super(message);
@@ -198,6 +201,16 @@ export type StoreApi = {
     result: { uids: number[]; modseq: number };
   };
   changesSince: { params: { account: string; mailbox: string; modseq: number }; result: Changes };
+  /** UIDs matching `criteria`, one page at a time (RFC 9051 §6.4.4). */
+  search: {
+    params: {
+      account: string;
+      mailbox: string;
+      criteria: Criteria;
+      page?: { afterUid?: number; limit?: number };
+    };
+    result: SearchResult;
+  };
 };
 
 export type StoreEvents = { change: StoreEvent };

@@ -7,6 +7,7 @@
  */
 
 import type { DatabaseSync } from "node:sqlite";
+import { searchMigration } from "./search.ts";
 
 /** Migrations in order; index i upgrades version i to i + 1. Never edit a released one. */
 const migrations: string[] = [
@@ -49,6 +50,8 @@ const migrations: string[] = [
   CREATE INDEX expunged_by_modseq ON expunged (mailbox_id, modseq);
   CREATE TABLE credentials (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL) STRICT;
   `,
+  // 2: full-text index (FTS5 trigram) for SEARCH, date and size indexes.
+  searchMigration,
 ];
 
 /** The schema version this code writes. */

@@ -23,6 +23,7 @@ import { StoreError } from "./api.ts";
 import { type Credentials, deriveCredentials, verifyPassword } from "../../core/auth/mod.ts";
 import { logger } from "../../core/log/mod.ts";
 import { LoginGuard, Sessions } from "./login.ts";
+import type { Criteria, SearchResult } from "./search.ts";
 
 const log = logger("store.login");
 
@@ -289,6 +290,15 @@ export class Store {
       this.#emit({ kind: "expunged", account, mailbox: a.mailbox(mailbox).name, ...result });
     }
     return result;
+  }
+
+  async search(
+    account: string,
+    mailbox: string,
+    criteria: Criteria,
+    page?: { afterUid?: number; limit?: number },
+  ): Promise<SearchResult> {
+    return (await this.account(account)).search(mailbox, criteria, page);
   }
 
   async changesSince(account: string, mailbox: string, modseq: number): Promise<Changes> {

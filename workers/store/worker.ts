@@ -77,6 +77,8 @@ const server = runServiceWorker<StoreApi, StoreEvents>(async ({ dataDir }) => {
   setFlags: ({ account, mailbox, uids, change }) =>
     call(() => ready().setFlags(account, mailbox, uids, change)),
   expunge: ({ account, mailbox, uids }) => call(() => ready().expunge(account, mailbox, uids)),
+  search: ({ account, mailbox, criteria, page }) =>
+    call(() => ready().search(account, mailbox, criteria, page)),
   changesSince: ({ account, mailbox, modseq }) =>
     call(() => ready().changesSince(account, mailbox, modseq)),
 });
