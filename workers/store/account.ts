@@ -14,6 +14,7 @@
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { logger } from "../../core/log/mod.ts";
 import {
   type AddedMessage,
   type AddMessage,
@@ -71,6 +72,7 @@ export const defaultMailboxes: [string, string | null][] = [
 ];
 
 const encoder = new TextEncoder();
+const log = logger("store");
 
 interface MailboxRow {
   id: number;
@@ -148,7 +150,6 @@ export class Account {
       account.#setCounter("total_messages", t.n);
       account.#setCounter("total_size", t.size);
     });
-    await account.#indexMissingText();
     return account;
   }
 
@@ -396,11 +397,8 @@ export class Account {
         // stored file has `prefix_size` octets of delivery headers before it). Never
         // throws: odd mail is stored byte for byte with its problems noted.
         structure: parseStructure(req.message),
-        text: undefined as MessageText | undefined,
       };
     });
-    // Text for SEARCH, extracted before the transaction so it stays short.
-    for (const p of prepared) p.text = extractText(p.req.message, p.structure);
     const total = prepared.reduce((sum, p) => sum + p.size, 0);
     for (const req of reqs) {
       // Rejects is created on first use (junk filtering puts refused mail there).
@@ -438,7 +436,7 @@ export class Account {
         return prepared.map((p, i) => {
           const mb = this.#mailboxRow(p.req.mailbox);
           const uid = mb.uidnext;
-          const { lastInsertRowid } = insert.run(
+          insert.run(
             mb.id,
             uid,
             modseq,
@@ -453,7 +451,6 @@ export class Account {
             JSON.stringify(p.structure),
             p.req.facts ? JSON.stringify(p.req.facts) : null,
           );
-          indexText(this.#db, Number(lastInsertRowid), p.text!);
           bump.run(uid + 1, modseq, mb.id);
           return { mailbox: mb.name, uid, uidValidity: mb.uidvalidity, modseq };
         });
@@ -637,11 +634,14 @@ export class Account {
    * time: never the whole mailbox in memory.
    * @throws StoreError NoSuchMailbox, BadSearch
    */
-  search(
+  async search(
     mailbox: string,
     criteria: Criteria,
     page: { afterUid?: number; limit?: number } = {},
-  ): SearchResult {
+  ): Promise<SearchResult> {
+    // Text is indexed after delivery (see indexPendingText); catch up first so a search
+    // never misses a message.
+    while (await this.indexPendingText(1000) > 0) { /* until none is pending */ }
     const mb = this.#mailboxRow(mailbox);
     try {
       return search(this.#db, mb.id, criteria, page);
@@ -651,22 +651,43 @@ export class Account {
     }
   }
 
-  /** Indexes the text of messages stored before the index existed (an upgrade). */
-  async #indexMissingText(): Promise<void> {
-    for (;;) {
-      const ids = unindexed(this.#db, 200);
-      if (ids.length === 0) return;
+  /**
+   * Indexes the text of up to `limit` messages that have none yet: new deliveries
+   * (indexing is kept out of the delivery path: a trigram index costs more than storing
+   * the message) and messages stored before the index existed. Returns how many.
+   */
+  async indexPendingText(limit = 200): Promise<number> {
+    {
+      const ids = unindexed(this.#db, limit);
+      if (ids.length === 0) return 0;
       const texts: [number, MessageText][] = [];
       for (const id of ids) {
         const row = this.#stmt("SELECT file, prefix_size, structure FROM messages WHERE id = ?")
-          .get(id) as { file: string; prefix_size: number; structure: string | null };
-        const bytes = (await readMessageFile(this.dir, row.file)).subarray(row.prefix_size);
+          .get(id) as { file: string; prefix_size: number; structure: string | null } | undefined;
+        if (!row) continue; // expunged meanwhile
+        let bytes: Uint8Array;
+        try {
+          bytes = (await readMessageFile(this.dir, row.file)).subarray(row.prefix_size);
+        } catch (err) {
+          // Empty text marks it indexed, so pending work always ends; verifydata reports
+          // the missing file.
+          log.error("cannot index message text", {
+            account: this.name,
+            id,
+            err: (err as Error).message,
+          });
+          texts.push([id, { headers: "", body: "" }]);
+          continue;
+        }
         const structure = row.structure ? JSON.parse(row.structure) as Part : parseStructure(bytes);
         texts.push([id, extractText(bytes, structure)]);
       }
       this.#transaction(() => {
-        for (const [id, text] of texts) indexText(this.#db, id, text);
+        // A message expunged meanwhile must not get text back.
+        const exists = this.#stmt("SELECT 1 FROM messages WHERE id = ?");
+        for (const [id, text] of texts) if (exists.get(id)) indexText(this.#db, id, text);
       });
+      return ids.length;
     }
   }
 

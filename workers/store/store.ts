@@ -25,7 +25,10 @@ import { logger } from "../../core/log/mod.ts";
 import { LoginGuard, Sessions } from "./login.ts";
 import type { Criteria, SearchResult } from "./search.ts";
 
-const log = logger("store.login");
+const log = logger("store");
+
+/** Quiet time after the last add before background text indexing starts. */
+const indexIdleMs = 2_000;
 
 // Account names are checked by the config schema too; this guards the file system.
 const accountNamePattern = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -42,6 +45,7 @@ export interface AccountConfig {
 
 export class Store {
   #configured = new Map<string, Quota>();
+  #indexTimers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Login name (account name or address, lower-cased) → account name. */
   #logins = new Map<string, string>();
   readonly #guard = new LoginGuard();
@@ -298,7 +302,7 @@ export class Store {
     criteria: Criteria,
     page?: { afterUid?: number; limit?: number },
   ): Promise<SearchResult> {
-    return (await this.account(account)).search(mailbox, criteria, page);
+    return await (await this.account(account)).search(mailbox, criteria, page);
   }
 
   async changesSince(account: string, mailbox: string, modseq: number): Promise<Changes> {
@@ -307,12 +311,36 @@ export class Store {
 
   /** Closes every open account. */
   async close(): Promise<void> {
+    for (const timer of this.#indexTimers.values()) clearTimeout(timer);
+    this.#indexTimers.clear();
     const open = [...this.#open.values()];
     this.#open.clear();
     for (const opening of open) (await opening.catch(() => undefined))?.close();
   }
 
+  /**
+   * Indexes new messages' text once `name` has had no add for {@linkcode indexIdleMs},
+   * a batch at a time, yielding between batches so other calls go first.
+   */
+  #scheduleIndexing(name: string, delayMs = indexIdleMs): void {
+    clearTimeout(this.#indexTimers.get(name));
+    const timer = setTimeout(async () => {
+      this.#indexTimers.delete(name);
+      const opening = this.#open.get(name);
+      if (!opening) return;
+      try {
+        const account = await opening;
+        // More to do: continue soon, letting queued calls run in between.
+        if (await account.indexPendingText(200) > 0) this.#scheduleIndexing(name, 10);
+      } catch (err) {
+        log.error("background indexing failed", { account: name, err: err as Error });
+      }
+    }, delayMs);
+    this.#indexTimers.set(name, timer);
+  }
+
   #emit(event: StoreEvent): void {
+    if (event.kind === "added") this.#scheduleIndexing(event.account);
     for (const listener of this.#listeners) listener(event);
   }
 }

@@ -141,3 +141,12 @@ Deno.test("Store copy and move emit added and expunged events", () =>
       ["added:Archive", "expunged:Inbox", "added:Trash"],
     );
   }));
+
+Deno.test("Store indexes new messages' text in the background once adds go quiet", () =>
+  withStore(async (s) => {
+    await s.setAccounts([{ name: "alice", addresses: [] }]);
+    for (let i = 0; i < 5; i++) await s.add("alice", { mailbox: "Inbox", message: msg });
+    await new Promise((r) => setTimeout(r, 2_500));
+    // Nothing left for a search to catch up on: the background indexer did it.
+    assert.equal(await (await s.account("alice")).indexPendingText(), 0);
+  }));
