@@ -25,6 +25,7 @@ import {
 import { controlRequest } from "./workers/supervisor/control.ts";
 import { localserveStarted, prepareLocalserve } from "./workers/supervisor/localserve.ts";
 import { importMessages, readPassword, setAccountPassword } from "./workers/supervisor/admin.ts";
+import { verifyData } from "./workers/store/verify.ts";
 import { serve } from "./workers/supervisor/serve.ts";
 
 const program = "postern";
@@ -221,6 +222,34 @@ const commands: Command[] = [
     },
   })),
   {
+    name: "verifydata",
+    args: "DIR",
+    minArgs: 1,
+    maxArgs: 1,
+    summary: "Check a data directory (or a backup) for problems",
+    help: "Checks every account in the data directory DIR: index integrity, that every " +
+      "message has its complete file, no unreferenced files, UIDs and MODSEQs consistent, " +
+      "quota totals right. Prints each problem and exits 1 if there is any. With --fix " +
+      "(or -fix), unreferenced files are removed and totals corrected; indexed messages are " +
+      "never changed. Run it on a stopped server's directory or on a backup.",
+    flags: { fix: { type: "boolean", doc: "Remove unreferenced files and correct totals" } },
+    async run(args, flags) {
+      const dir = args[0]!;
+      const report = await verifyData(
+        dir,
+        flags.fix === true,
+        (name, r) => err(`checked ${name} (${r.accounts} accounts, ${r.messages} messages so far)`),
+      );
+      for (const line of report.fixed) out(`fixed: ${line}`);
+      for (const line of report.problems) out(`problem: ${line}`);
+      out(
+        `${report.accounts} accounts, ${report.messages} messages, ${report.problems.length} problems` +
+          (report.fixed.length > 0 ? `, ${report.fixed.length} fixed` : ""),
+      );
+      return report.problems.length > 0 ? 1 : 0;
+    },
+  },
+  {
     name: "config test",
     args: "",
     minArgs: 0,
@@ -277,7 +306,11 @@ async function main(argv: string[]): Promise<number> {
       out(commandHelp(program, command));
       return 0;
     }
-    const { args, flags } = parseCommandLine(command, rest);
+    // mox's spelling of verifydata's flag, as the issue names it.
+    const normalized = command.name === "verifydata"
+      ? rest.map((a) => a === "-fix" ? "--fix" : a)
+      : rest;
+    const { args, flags } = parseCommandLine(command, normalized);
     return await command.run(args, flags);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;

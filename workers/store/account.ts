@@ -36,7 +36,9 @@ import {
 } from "./flags.ts";
 import {
   linkMessageFile,
+  publishMessageFiles,
   readMessageFile,
+  recoverMessageFiles,
   removeMessageFiles,
   syncMessageDirs,
   writeMessageFile,
@@ -150,6 +152,12 @@ export class Account {
       account.#setCounter("total_messages", t.n);
       account.#setCounter("total_size", t.size);
     });
+    // After a crash: finish or undo message files caught between write and commit.
+    const referenced = db.prepare("SELECT 1 FROM messages WHERE file = ?");
+    const recovered = await recoverMessageFiles(dir, (rel) => referenced.get(rel) !== undefined);
+    if (recovered.published + recovered.removed > 0) {
+      log.info("recovered message files", { account: name, ...recovered });
+    }
     return account;
   }
 
@@ -286,9 +294,10 @@ export class Account {
     )
       .filter((r): r is Record<string, unknown> => r !== undefined);
     const links: string[] = [];
+    let committed = false;
     try {
       for (const r of rows) links.push(await linkMessageFile(this.dir, r.file as string));
-      return this.#transaction(() => {
+      const result = this.#transaction(() => {
         const dest = this.#mailboxRow(target);
         const size = rows.reduce((sum, r) => sum + (r.size as number), 0);
         this.#checkQuota(rows.length, size);
@@ -319,8 +328,11 @@ export class Account {
           .run(uid, modseq, dest.id);
         return { uidValidity: dest.uidvalidity, mapping, modseq };
       });
+      committed = true;
+      await publishMessageFiles(this.dir, links);
+      return result;
     } catch (err) {
-      await removeMessageFiles(this.dir, links);
+      if (!committed) await removeMessageFiles(this.dir, links);
       throw err;
     }
   }
@@ -409,6 +421,7 @@ export class Account {
     }
     this.#transaction(() => this.#checkQuota(reqs.length, total));
     const files: string[] = [];
+    let committed = false;
     try {
       const written = await Promise.allSettled(
         prepared.map((p) =>
@@ -421,7 +434,7 @@ export class Account {
       if (failed) throw failed.reason;
       if (reqs.length > 1) await syncMessageDirs(this.dir, files);
       const now = Date.now();
-      return this.#transaction(() => {
+      const added = this.#transaction(() => {
         this.#checkQuota(reqs.length, total); // again: others may have added meanwhile
         this.#adjustUsage(reqs.length, total);
         const modseq = this.#nextModseq();
@@ -455,8 +468,12 @@ export class Account {
           return { mailbox: mb.name, uid, uidValidity: mb.uidvalidity, modseq };
         });
       });
+      committed = true;
+      await publishMessageFiles(this.dir, files);
+      return added;
     } catch (err) {
-      await removeMessageFiles(this.dir, files);
+      // Once committed, a failed rename is finished by recovery on the next open.
+      if (!committed) await removeMessageFiles(this.dir, files);
       throw err;
     }
   }

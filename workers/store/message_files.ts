@@ -3,10 +3,12 @@
  * one file per message at `<account>/msg/<bucket>/<name>`, never modified after
  * writing. 256 buckets keep directories small.
  *
- * Durability: a file is written under a temporary name, fsynced, renamed into place
- * and its directory fsynced, before its index row is committed. A crash before the
- * commit leaves an orphan file that nothing refers to (verifydata removes those); it
- * never leaves a row pointing at a missing or partial file.
+ * Durability and recovery: a file is written as `.tmp-<name>`, fsynced, and its
+ * directory fsynced, before the index row naming `<name>` is committed; after the
+ * commit it is renamed to `<name>` ({@linkcode publishMessageFiles}). On open,
+ * {@linkcode recoverMessageFiles} finishes the rename for a `.tmp-` file whose row
+ * exists and deletes one whose row does not: a crash anywhere leaves neither a row
+ * without its complete file nor a file without its row.
  */
 
 const hex = (bytes: Uint8Array) =>
@@ -58,10 +60,55 @@ export async function writeMessageFile(
     throw err;
   }
   file.close();
-  await Deno.rename(tmp, `${dir}/${name}`);
   // A batch syncs each directory once at the end instead (syncMessageDirs).
   if (options.syncDir !== false) await syncDir(dir);
   return `msg/${bucket}/${name}`;
+}
+
+const tmpOf = (relPath: string) => {
+  const slash = relPath.lastIndexOf("/");
+  return `${relPath.slice(0, slash)}/.tmp-${relPath.slice(slash + 1)}`;
+};
+
+/** After the commit: gives written files their final names, durably. */
+export async function publishMessageFiles(accountDir: string, relPaths: string[]): Promise<void> {
+  for (const rel of relPaths) {
+    await Deno.rename(`${accountDir}/${tmpOf(rel)}`, `${accountDir}/${rel}`);
+  }
+  await syncMessageDirs(accountDir, relPaths);
+}
+
+/**
+ * On open, after a crash: finishes publishing `.tmp-` files whose row exists and
+ * deletes the others. Returns how many of each.
+ */
+export async function recoverMessageFiles(
+  accountDir: string,
+  referenced: (relPath: string) => boolean,
+): Promise<{ published: number; removed: number }> {
+  const result = { published: 0, removed: 0 };
+  const touched: string[] = [];
+  try {
+    for await (const bucket of Deno.readDir(`${accountDir}/msg`)) {
+      if (!bucket.isDirectory) continue;
+      for await (const f of Deno.readDir(`${accountDir}/msg/${bucket.name}`)) {
+        if (!f.name.startsWith(".tmp-")) continue;
+        const rel = `msg/${bucket.name}/${f.name.slice(5)}`;
+        if (referenced(rel)) {
+          await Deno.rename(`${accountDir}/msg/${bucket.name}/${f.name}`, `${accountDir}/${rel}`);
+          result.published++;
+        } else {
+          await Deno.remove(`${accountDir}/msg/${bucket.name}/${f.name}`);
+          result.removed++;
+        }
+        touched.push(rel);
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  if (touched.length > 0) await syncMessageDirs(accountDir, touched);
+  return result;
 }
 
 /** Fsyncs the bucket directories of `relPaths` once each (after a batch of writes). */
@@ -80,9 +127,23 @@ export async function linkMessageFile(accountDir: string, relPath: string): Prom
   const bucket = name.slice(0, 2);
   const msgDir = await ensureDir(accountDir, "msg");
   const dir = await ensureDir(msgDir, bucket);
-  await Deno.link(`${accountDir}/${relPath}`, `${dir}/${name}`);
+  // Under the temporary name too: published after the commit like a written file.
+  await Deno.link(`${accountDir}/${relPath}`, `${dir}/.tmp-${name}`);
   await syncDir(dir);
   return `msg/${bucket}/${name}`;
+}
+
+/**
+ * Opens a message file. Between its row's commit and its rename, the file still has
+ * its temporary name: a reader in that window gets it there.
+ */
+async function openPublished(accountDir: string, relPath: string): Promise<Deno.FsFile> {
+  try {
+    return await Deno.open(`${accountDir}/${relPath}`, { read: true });
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    return await Deno.open(`${accountDir}/${tmpOf(relPath)}`, { read: true });
+  }
 }
 
 /** Reads a message file, or the byte range [start, end) of it. */
@@ -91,9 +152,15 @@ export async function readMessageFile(
   relPath: string,
   range?: { start: number; end: number },
 ): Promise<Uint8Array> {
-  const path = `${accountDir}/${relPath}`;
-  if (!range) return await Deno.readFile(path);
-  const file = await Deno.open(path, { read: true });
+  const file = await openPublished(accountDir, relPath);
+  if (!range) {
+    try {
+      return new Uint8Array(await new Response(file.readable).arrayBuffer());
+    } catch (err) {
+      file.close();
+      throw err;
+    }
+  }
   try {
     const out = new Uint8Array(Math.max(0, range.end - range.start));
     await file.seek(range.start, Deno.SeekMode.Start);
@@ -109,7 +176,13 @@ export async function readMessageFile(
   }
 }
 
-/** Removes message files after their rows were deleted; missing files are fine. */
+/**
+ * Removes message files (after their rows were deleted, or unpublished ones after a
+ * failed commit); missing files are fine.
+ */
 export async function removeMessageFiles(accountDir: string, relPaths: string[]): Promise<void> {
-  for (const rel of relPaths) await Deno.remove(`${accountDir}/${rel}`).catch(() => {});
+  for (const rel of relPaths) {
+    await Deno.remove(`${accountDir}/${rel}`).catch(() => {});
+    await Deno.remove(`${accountDir}/${tmpOf(rel)}`).catch(() => {});
+  }
 }
