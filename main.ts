@@ -14,7 +14,14 @@ import {
   parseCommandLine,
   UsageError,
 } from "./core/cli/cli.ts";
-import { describe, domainsSchema, formatProblem, posternSchema } from "./core/config/mod.ts";
+import {
+  type ConfigProblem,
+  describe,
+  type DomainsEdit,
+  domainsSchema,
+  formatProblem,
+  posternSchema,
+} from "./core/config/mod.ts";
 import {
   configFiles,
   controlSocketPath,
@@ -24,7 +31,13 @@ import {
 } from "./workers/supervisor/config_files.ts";
 import { controlRequest } from "./workers/supervisor/control.ts";
 import { localserveStarted, prepareLocalserve } from "./workers/supervisor/localserve.ts";
-import { importMessages, readPassword, setAccountPassword } from "./workers/supervisor/admin.ts";
+import {
+  backup,
+  editDomainsFile,
+  importMessages,
+  readPassword,
+  setAccountPassword,
+} from "./workers/supervisor/admin.ts";
 import { verifyData } from "./workers/store/verify.ts";
 import { serve } from "./workers/supervisor/serve.ts";
 
@@ -250,6 +263,55 @@ const commands: Command[] = [
     },
   },
   {
+    name: "backup",
+    args: "DIR",
+    minArgs: 1,
+    maxArgs: 1,
+    summary: "Make a consistent backup of the data directory and config",
+    help: "Copies every account's index (a consistent snapshot, taken while the server " +
+      "runs) and hard-links its message files into DIR, which must not exist and must be " +
+      "on the same file system; the config files and TLS directory are copied too. Check " +
+      "the result with `postern verifydata DIR/data`.",
+    flags: configFlag,
+    async run(args, flags) {
+      try {
+        const { route, report } = await backup(
+          configFiles(flags.config as string),
+          args[0]!,
+          (name, r) =>
+            err(`backed up ${name} (${r.accounts} accounts, ${r.messages} messages so far)`),
+        );
+        for (const p of report.problems) err(`problem: ${p}`);
+        out(`backed up ${report.accounts} accounts, ${report.messages} messages (${route})`);
+        return report.problems.length > 0 ? 1 : 0;
+      } catch (e) {
+        err(`postern: ${(e as Error).message}`);
+        return 1;
+      }
+    },
+  },
+  ...editCommands(),
+  {
+    name: "config account list",
+    args: "",
+    minArgs: 0,
+    maxArgs: 0,
+    summary: "List accounts and their addresses",
+    help: "Prints each account in domains.yaml with its addresses.",
+    flags: configFlag,
+    async run(_args, flags) {
+      const loaded = await loadConfig(configFiles(flags.config as string));
+      if (!loaded.ok) {
+        for (const p of loaded.problems) err(formatProblem(p));
+        return 1;
+      }
+      for (const [name, a] of Object.entries(loaded.domains.accounts)) {
+        out(`${name}\t${a.addresses.join(" ")}`);
+      }
+      return 0;
+    },
+  },
+  {
     name: "config test",
     args: "",
     minArgs: 0,
@@ -290,6 +352,94 @@ const commands: Command[] = [
     },
   },
 ];
+
+/** The domains.yaml edit commands: words, arguments, summary, and the edit they make. */
+function editCommands(): Command[] {
+  const table: [string, string, string, (a: string[]) => DomainsEdit][] = [
+    [
+      "config domain add",
+      "DOMAIN",
+      "Add a domain",
+      ([domain]) => ({ op: "addDomain", domain: domain! }),
+    ],
+    [
+      "config domain rm",
+      "DOMAIN",
+      "Remove a domain no address uses",
+      ([domain]) => ({ op: "removeDomain", domain: domain! }),
+    ],
+    [
+      "config account add",
+      "ACCOUNT ADDRESS",
+      "Add an account with its first address",
+      ([account, address]) => ({ op: "addAccount", account: account!, address: address! }),
+    ],
+    [
+      "config account rm",
+      "ACCOUNT",
+      "Remove an account from the config (its data stays)",
+      ([account]) => ({ op: "removeAccount", account: account! }),
+    ],
+    [
+      "config address add",
+      "ADDRESS ACCOUNT",
+      "Add an address to an account",
+      ([address, account]) => ({ op: "addAddress", account: account!, address: address! }),
+    ],
+    [
+      "config address rm",
+      "ADDRESS",
+      "Remove an address (not an account's last)",
+      ([address]) => ({ op: "removeAddress", address: address! }),
+    ],
+    [
+      "config alias add",
+      "ALIAS MEMBER",
+      "Add an alias delivering to MEMBER",
+      ([alias, member]) => ({ op: "addAlias", alias: alias!, members: [member!] }),
+    ],
+    [
+      "config alias rm",
+      "ALIAS",
+      "Remove an alias",
+      ([alias]) => ({ op: "removeAlias", alias: alias! }),
+    ],
+    [
+      "config alias addaddr",
+      "ALIAS MEMBER",
+      "Add a member to an alias",
+      ([alias, member]) => ({ op: "addAliasMember", alias: alias!, member: member! }),
+    ],
+    [
+      "config alias rmaddr",
+      "ALIAS MEMBER",
+      "Remove a member from an alias (not the last)",
+      ([alias, member]) => ({ op: "removeAliasMember", alias: alias!, member: member! }),
+    ],
+  ];
+  return table.map(([name, args, summary, edit]) => ({
+    name,
+    args,
+    minArgs: args.split(" ").length,
+    maxArgs: args.split(" ").length,
+    summary,
+    help: `${summary}. Rewrites domains.yaml beside --config, keeping its comments; the ` +
+      "result is validated before it is written, atomically, and a running server picks " +
+      "it up at once.",
+    flags: configFlag,
+    async run(a, flags) {
+      try {
+        await editDomainsFile(configFiles(flags.config as string), edit(a));
+      } catch (e) {
+        err(`postern: ${(e as Error).message}`);
+        for (const p of (e as { problems?: ConfigProblem[] }).problems ?? []) err(formatProblem(p));
+        return 1;
+      }
+      out("ok");
+      return 0;
+    },
+  }));
+}
 
 async function main(argv: string[]): Promise<number> {
   if (argv.length === 0) {

@@ -11,3 +11,4 @@ export * from "./describe.ts";
 export * from "./postern.ts";
 export * from "./domains.ts";
 export { formatDuration, formatSize, type Parsed, parseDuration, parseSize } from "./_units.ts";
+export * from "./edit.ts";

@@ -39,6 +39,7 @@ import {
   publishMessageFiles,
   readMessageFile,
   recoverMessageFiles,
+  RemovalGate,
   removeMessageFiles,
   syncMessageDirs,
   writeMessageFile,
@@ -125,6 +126,8 @@ export class Account {
   readonly #statements = new Map<string, StatementSync>();
   /** Set by the store from domains.yaml. */
   quota: Quota = { size: 0, messages: 0 };
+  /** Where deleted messages' files go; a backup can hold removals back. */
+  gate = new RemovalGate();
 
   private constructor(readonly name: string, readonly dir: string, db: DatabaseSync) {
     this.#db = db;
@@ -268,7 +271,7 @@ export class Account {
       }
       return files;
     });
-    await removeMessageFiles(this.dir, files);
+    await this.gate.remove(this.dir, files);
   }
 
   /** Subscribes or unsubscribes (RFC 9051 §6.3.7, §6.3.8). @throws StoreError NoSuchMailbox */
@@ -625,7 +628,7 @@ export class Account {
       return { expunged: chosen.map((r) => r.uid), files: chosen.map((r) => r.file), modseq };
     });
     // After the commit: a crash here leaves orphan files, never rows without files.
-    await removeMessageFiles(this.dir, files);
+    await this.gate.remove(this.dir, files);
     return { uids: expunged, modseq };
   }
 

@@ -145,6 +145,8 @@ export type StoreApi = {
     result: { ok: true };
   };
   setPassword: { params: { account: string; password: string }; result: { ok: true } };
+  /** Holds back (true) or releases (false) removal of deleted files, for a backup. */
+  holdRemovals: { params: { hold: boolean }; result: { ok: true } };
   /** Sets the password only if none is set; `set` tells whether it did. */
   ensurePassword: { params: { account: string; password: string }; result: { set: boolean } };
   mailboxes: { params: { account: string }; result: MailboxInfo[] };

@@ -186,3 +186,28 @@ export async function removeMessageFiles(accountDir: string, relPaths: string[])
     await Deno.remove(`${accountDir}/${tmpOf(rel)}`).catch(() => {});
   }
 }
+
+/**
+ * Holds back removal of deleted messages' files while a backup links them, so a
+ * snapshot never refers to a file that vanished; what was held is removed on release.
+ */
+export class RemovalGate {
+  #holds = 0;
+  #pending: [string, string[]][] = [];
+
+  async remove(accountDir: string, relPaths: string[]): Promise<void> {
+    if (this.#holds > 0) this.#pending.push([accountDir, relPaths]);
+    else await removeMessageFiles(accountDir, relPaths);
+  }
+
+  hold(): void {
+    this.#holds++;
+  }
+
+  async release(): Promise<void> {
+    if (this.#holds === 0 || --this.#holds > 0) return;
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const [dir, paths] of pending) await removeMessageFiles(dir, paths);
+  }
+}

@@ -8,6 +8,7 @@
  */
 
 import { Account, type Quota } from "./account.ts";
+import { RemovalGate } from "./message_files.ts";
 import type {
   AddedMessage,
   AddMessage,
@@ -45,6 +46,8 @@ export interface AccountConfig {
 
 export class Store {
   #configured = new Map<string, Quota>();
+  /** Shared by all accounts: a backup holds file removals back here. */
+  readonly gate = new RemovalGate();
   #indexTimers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Login name (account name or address, lower-cased) → account name. */
   #logins = new Map<string, string>();
@@ -151,6 +154,7 @@ export class Store {
       const quota = this.#configured.get(name)!;
       opening = Account.open(name, `${this.dataDir}/accounts/${name}`).then((a) => {
         a.quota = quota;
+        a.gate = this.gate;
         return a;
       });
       this.#open.set(name, opening);

@@ -36,6 +36,12 @@ const server = runServiceWorker<StoreApi, StoreEvents>(async ({ dataDir }) => {
 }, {
   setAccounts: ({ accounts }) =>
     call(async () => (await ready().setAccounts(accounts), { ok: true as const })),
+  holdRemovals: ({ hold }) =>
+    call(async () => {
+      if (hold) ready().gate.hold();
+      else await ready().gate.release();
+      return { ok: true as const };
+    }),
   setPassword: ({ account, password }) =>
     call(async () => (await ready().setPassword(account, password), { ok: true as const })),
   ensurePassword: ({ account, password }) =>

@@ -6,7 +6,8 @@
 
 import { Store } from "../store/store.ts";
 import { type ConfigFiles, controlSocketPath, loadConfig, resolveDataDir } from "./config_files.ts";
-import { formatProblem } from "../../core/config/mod.ts";
+import { type DomainsEdit, editDomains, formatProblem } from "../../core/config/mod.ts";
+import { backupDataDir, type BackupReport } from "./backup.ts";
 import { controlRequest } from "./control.ts";
 import {
   importMaildir,
@@ -158,4 +159,37 @@ export async function readPassword(prompt: string): Promise<string> {
   if (first === "") throw new Error("Cannot read password: empty");
   if (await ask("again: ") !== first) throw new Error("Cannot read password: the entries differ");
   return first;
+}
+
+/** Backs up the data directory and config into `target` (must not exist yet). */
+export async function backup(
+  files: ConfigFiles,
+  target: string,
+  onProgress: (account: string, r: BackupReport) => void,
+): Promise<{ route: AdminRoute; report: BackupReport }> {
+  const abs = target.startsWith("/") ? target : `${Deno.cwd()}/${target}`;
+  const { route, reply } = await online(
+    files,
+    "backup",
+    { target: abs },
+    (store) => backupDataDir(store.dataDir, abs, files, undefined, onProgress),
+    (u) => onProgress(String(u.account), u as unknown as BackupReport),
+  );
+  return { route, report: (route === "server" ? reply.report : reply.result) as BackupReport };
+}
+
+/**
+ * Applies one edit to domains.yaml: validated first, comments kept, written
+ * atomically (a running server reloads it). Returns nothing; throws EditError.
+ */
+export async function editDomainsFile(files: ConfigFiles, edit: DomainsEdit): Promise<void> {
+  const text = await Deno.readTextFile(files.domainsFile);
+  const updated = editDomains(text, files.domainsFile, edit);
+  const tmp = `${files.domainsFile}.tmp-${crypto.randomUUID()}`;
+  const info = await Deno.stat(files.domainsFile);
+  await Deno.writeTextFile(tmp, updated, { mode: info.mode ?? 0o600 });
+  const f = await Deno.open(tmp, { read: true });
+  await f.sync();
+  f.close();
+  await Deno.rename(tmp, files.domainsFile);
 }

@@ -16,6 +16,7 @@ import {
 } from "./config_files.ts";
 import { serveControl } from "./control.ts";
 import { runImport } from "./admin.ts";
+import { backupDataDir } from "./backup.ts";
 import { Supervisor } from "./supervisor.ts";
 
 const log = logger("serve");
@@ -88,6 +89,27 @@ export async function serve(
             }
             log.info("account password set", { account });
             return { ok: true };
+          }
+          case "backup": {
+            const { target } = request;
+            if (typeof target !== "string" || !target.startsWith("/")) {
+              return { ok: false, error: "an absolute target directory is required" };
+            }
+            try {
+              const report = await backupDataDir(sup.paths.dataDir, target, files, {
+                hold: async () => void await sup.store.client.call("holdRemovals", { hold: true }),
+                release: async () =>
+                  void await sup.store.client.call("holdRemovals", { hold: false }),
+              }, (name, r) => progress({ account: name, ...r }));
+              log.info("backup done", {
+                target,
+                accounts: report.accounts,
+                messages: report.messages,
+              });
+              return { ok: true, report };
+            } catch (err) {
+              return { ok: false, error: (err as Error).message };
+            }
           }
           case "import": {
             const { format, account, mailbox, path } = request;
