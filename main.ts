@@ -34,6 +34,7 @@ import { localserveStarted, prepareLocalserve } from "./workers/supervisor/local
 import {
   backup,
   editDomainsFile,
+  exportMessages,
   importMessages,
   readPassword,
   setAccountPassword,
@@ -262,6 +263,43 @@ const commands: Command[] = [
       return report.problems.length > 0 ? 1 : 0;
     },
   },
+  ...(["mbox", "maildir"] as const).map((format): Command => ({
+    name: `export ${format}`,
+    args: "ACCOUNT MAILBOX PATH",
+    minArgs: 3,
+    maxArgs: 3,
+    summary: `Export a mailbox as ${format === "mbox" ? "an mbox file" : "a maildir"}`,
+    help: `Writes the messages of MAILBOX in ACCOUNT to PATH (which must not exist) as ` +
+      (format === "mbox"
+        ? "an mboxrd file, flags and keywords in Status, X-Status and X-Keywords headers. "
+        : "a maildir, flags in file names and keywords in dovecot-keywords. ") +
+      "Pages through the mailbox with flat memory. Works on a running server or on the " +
+      "data directory of a stopped one.",
+    flags: configFlag,
+    async run(args, flags) {
+      const [account, mailbox, path] = args as [string, string, string];
+      try {
+        const { route, report } = await exportMessages(
+          configFiles(flags.config as string),
+          format,
+          account,
+          mailbox,
+          path,
+          (r) => err(`exported ${r.messages} messages (${(r.octets / 1e6).toFixed(1)} MB)`),
+        );
+        for (const p of report.problems) err(`problem: ${p}`);
+        out(
+          `exported ${report.messages} messages (${
+            (report.octets / 1e6).toFixed(1)
+          } MB) to ${path} (${route})`,
+        );
+        return 0;
+      } catch (e) {
+        err(`postern: ${(e as Error).message}`);
+        return 1;
+      }
+    },
+  })),
   {
     name: "backup",
     args: "DIR",

@@ -8,6 +8,7 @@ import { Store } from "../store/store.ts";
 import { type ConfigFiles, controlSocketPath, loadConfig, resolveDataDir } from "./config_files.ts";
 import { type DomainsEdit, editDomains, formatProblem } from "../../core/config/mod.ts";
 import { backupDataDir, type BackupReport } from "./backup.ts";
+import { exportMailbox, type ExportReport } from "./export.ts";
 import { controlRequest } from "./control.ts";
 import {
   importMaildir,
@@ -192,4 +193,37 @@ export async function editDomainsFile(files: ConfigFiles, edit: DomainsEdit): Pr
   await f.sync();
   f.close();
   await Deno.rename(tmp, files.domainsFile);
+}
+
+/**
+ * Exports ACCOUNT's MAILBOX to `path` (must not exist): through the running server,
+ * which writes `path` itself, or from the data directory.
+ */
+export async function exportMessages(
+  files: ConfigFiles,
+  format: ImportFormat,
+  account: string,
+  mailbox: string,
+  path: string,
+  onProgress: (r: ExportReport) => void,
+): Promise<{ route: AdminRoute; report: ExportReport }> {
+  const abs = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  const { route, reply } = await online(
+    files,
+    "export",
+    { format, account, mailbox, path: abs },
+    (store) =>
+      exportMailbox(
+        {
+          messages: (from, limit) =>
+            store.messages(account, mailbox, from, Number.MAX_SAFE_INTEGER, limit),
+          read: (uid) => store.read(account, mailbox, uid),
+        },
+        format,
+        abs,
+        onProgress,
+      ),
+    (u) => onProgress(u as unknown as ExportReport),
+  );
+  return { route, report: (route === "server" ? reply.report : reply.result) as ExportReport };
 }

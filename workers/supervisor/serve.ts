@@ -17,6 +17,7 @@ import {
 import { serveControl } from "./control.ts";
 import { runImport } from "./admin.ts";
 import { backupDataDir } from "./backup.ts";
+import { exportMailbox } from "./export.ts";
 import { Supervisor } from "./supervisor.ts";
 
 const log = logger("serve");
@@ -106,6 +107,33 @@ export async function serve(
                 accounts: report.accounts,
                 messages: report.messages,
               });
+              return { ok: true, report };
+            } catch (err) {
+              return { ok: false, error: (err as Error).message };
+            }
+          }
+          case "export": {
+            const { format, account, mailbox, path } = request;
+            if (
+              (format !== "mbox" && format !== "maildir") || typeof account !== "string" ||
+              typeof mailbox !== "string" || typeof path !== "string"
+            ) {
+              return { ok: false, error: "format, account, mailbox and path required" };
+            }
+            try {
+              // The supervisor writes the file (the store worker may write only its data
+              // directory), paging through the mailbox over RPC.
+              const store = sup.store.client;
+              const report = await exportMailbox(
+                {
+                  messages: (fromUid, limit) =>
+                    store.call("messages", { account, mailbox, fromUid, limit }),
+                  read: (uid) => store.call("read", { account, mailbox, uid }),
+                },
+                format,
+                path,
+                (r) => progress({ ...r }),
+              );
               return { ok: true, report };
             } catch (err) {
               return { ok: false, error: (err as Error).message };
