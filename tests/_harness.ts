@@ -293,6 +293,43 @@ export async function eventually(what: string, probe: () => Promise<boolean>): P
   }
 }
 
+/** What a `postern` subprocess printed and how it ended. */
+export interface PosternRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `main.ts` with `args` from the repository root, `stdin` as its input (none by
+ * default); killed after `timeoutMs`.
+ */
+export async function runPostern(
+  args: string[],
+  options: { stdin?: string; timeoutMs?: number } = {},
+): Promise<PosternRun> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", ...args],
+    cwd: repoRoot,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill(), options.timeoutMs ?? 60_000);
+  try {
+    if (options.stdin !== undefined) {
+      const w = child.stdin.getWriter();
+      await w.write(new TextEncoder().encode(options.stdin));
+      await w.close();
+    }
+    const r = await child.output();
+    const dec = new TextDecoder();
+    return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Polls `probe` until it returns true, or fails after `timeoutMs`. */
 export async function until(what: string, probe: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

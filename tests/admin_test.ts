@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { Store } from "../workers/store/store.ts";
 import { controlRequest } from "../workers/supervisor/control.ts";
-import { eventually, minimalServeYaml, repoRoot, ServerProcess } from "./_harness.ts";
+import { eventually, minimalServeYaml, runPostern, ServerProcess } from "./_harness.ts";
 
 const domains = `domains:
   example.org: {}
@@ -16,24 +16,7 @@ accounts:
     addresses: [alice@example.org]
 `;
 
-async function postern(
-  args: string[],
-  stdin: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", ...args],
-    cwd: repoRoot,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(stdin));
-  await w.close();
-  const r = await child.output();
-  const dec = new TextDecoder();
-  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
-}
+const postern = (args: string[], stdin: string) => runPostern(args, { stdin });
 
 async function canLogIn(dataDir: string, user: string, password: string): Promise<boolean> {
   const store = new Store(dataDir);

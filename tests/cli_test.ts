@@ -6,9 +6,8 @@
 
 import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
-import { minimalServeYaml, repoRoot } from "./_harness.ts";
+import { minimalServeYaml, repoRoot, runPostern } from "./_harness.ts";
 
-const decoder = new TextDecoder();
 const timeoutMs = 10_000;
 
 interface Run {
@@ -18,21 +17,7 @@ interface Run {
 }
 
 /** Runs `main.ts` with `args` from the repository root. */
-async function postern(...args: string[]): Promise<Run> {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), timeoutMs);
-  try {
-    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "main.ts", ...args],
-      cwd: repoRoot,
-      stdin: "null",
-      signal: abort.signal,
-    }).output();
-    return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const postern = (...args: string[]) => runPostern(args, { timeoutMs });
 
 /** A temporary config directory holding postern.yaml and domains.yaml. */
 class ConfigDir implements AsyncDisposable {

@@ -6,18 +6,9 @@
 import assert from "node:assert/strict";
 import { Store } from "../workers/store/store.ts";
 import { controlRequest } from "../workers/supervisor/control.ts";
-import { eventually, minimalServeYaml, repoRoot, ServerProcess } from "./_harness.ts";
+import { eventually, minimalServeYaml, runPostern, ServerProcess } from "./_harness.ts";
 
-async function postern(...args: string[]) {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", ...args],
-    cwd: repoRoot,
-    stdin: "null",
-  })
-    .output();
-  const dec = new TextDecoder();
-  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
-}
+const postern = (...args: string[]) => runPostern(args);
 
 async function snapshot(dataDir: string, mailbox: string) {
   const store = new Store(dataDir);

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { Store } from "../workers/store/store.ts";
 import { controlRequest } from "../workers/supervisor/control.ts";
-import { eventually, minimalServeYaml, repoRoot, ServerProcess } from "./_harness.ts";
+import { eventually, minimalServeYaml, runPostern, ServerProcess } from "./_harness.ts";
 
 const mbox = `garbage before the first message
 From alice@example.org Mon Nov 16 10:00:00 2026
@@ -26,15 +26,7 @@ X-Status: AF
 second body
 `;
 
-async function postern(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", ...args],
-    cwd: repoRoot,
-    stdin: "null",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
-}
+const postern = (args: string[]) => runPostern(args);
 
 async function setup(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "postern-import-" });

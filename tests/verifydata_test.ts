@@ -7,15 +7,9 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { Store } from "../workers/store/store.ts";
-import { repoRoot } from "./_harness.ts";
+import { runPostern } from "./_harness.ts";
 
-async function postern(args: string[]) {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", ...args],
-    cwd: repoRoot,
-  }).output();
-  return { code: r.code, stdout: new TextDecoder().decode(r.stdout) };
-}
+const postern = (args: string[]) => runPostern(args);
 
 Deno.test("postern verifydata reports each kind of damage and --fix repairs what it may", async () => {
   const dir = await Deno.makeTempDir({ prefix: "postern-verify-" });

@@ -14,13 +14,25 @@ import {
   resolveDataDir,
   watchDomains,
 } from "./config_files.ts";
-import { serveControl } from "./control.ts";
+import { type ControlRequest, serveControl } from "./control.ts";
 import { runImport } from "./admin.ts";
 import { backupDataDir } from "./backup.ts";
 import { exportMailbox } from "./export.ts";
 import { Supervisor } from "./supervisor.ts";
 
 const log = logger("serve");
+
+/** Arguments of the import and export control requests, checked. */
+function mailboxFileArgs(
+  request: ControlRequest,
+): { format: "mbox" | "maildir"; account: string; mailbox: string; path: string } | undefined {
+  const { format, account, mailbox, path } = request;
+  if (format !== "mbox" && format !== "maildir") return undefined;
+  if (typeof account !== "string" || typeof mailbox !== "string") return undefined;
+  return typeof path === "string" && path.startsWith("/")
+    ? { format, account, mailbox, path }
+    : undefined;
+}
 
 export interface ServeOptions {
   /** Runs once the server is up (localserve sets its account's first password). */
@@ -113,13 +125,9 @@ export async function serve(
             }
           }
           case "export": {
-            const { format, account, mailbox, path } = request;
-            if (
-              (format !== "mbox" && format !== "maildir") || typeof account !== "string" ||
-              typeof mailbox !== "string" || typeof path !== "string"
-            ) {
-              return { ok: false, error: "format, account, mailbox and path required" };
-            }
+            const args = mailboxFileArgs(request);
+            if (!args) return { ok: false, error: "format, account, mailbox and path required" };
+            const { format, account, mailbox, path } = args;
             try {
               // The supervisor writes the file (the store worker may write only its data
               // directory), paging through the mailbox over RPC.
@@ -140,13 +148,9 @@ export async function serve(
             }
           }
           case "import": {
-            const { format, account, mailbox, path } = request;
-            if (
-              (format !== "mbox" && format !== "maildir") || typeof account !== "string" ||
-              typeof mailbox !== "string" || typeof path !== "string"
-            ) {
-              return { ok: false, error: "format, account, mailbox and path required" };
-            }
+            const args = mailboxFileArgs(request);
+            if (!args) return { ok: false, error: "format, account, mailbox and path required" };
+            const { format, account, mailbox, path } = args;
             try {
               // The supervisor reads the file (the store worker may read only its data
               // directory) and hands batches over, transferring the bytes.
