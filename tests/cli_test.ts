@@ -266,3 +266,22 @@ Deno.test("postern config test exits 1 with a clear message when the config file
     /^\/nonexistent\/postern\.yaml: Cannot read file: No such file or directory/,
   );
 });
+
+Deno.test("postern config test reports an http listener, which this version cannot serve", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "postern-cli-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/postern.yaml`,
+      'listeners:\n  - name: web\n    protocol: http\n    addresses: ["127.0.0.1:0"]\n    tls: none\n',
+    );
+    await Deno.writeTextFile(`${dir}/domains.yaml`, "domains: {}\n");
+    const r = await postern("config", "test", "--config", `${dir}/postern.yaml`);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stdout,
+      `${dir}/postern.yaml:3: listeners[0].protocol: The http protocol is not available in this version\n`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -109,6 +109,18 @@ export async function loadConfig(files: ConfigFiles): Promise<Loaded> {
     problems.push(...result.problems);
     config = result.value;
     if (config) {
+      // The HTTP front arrives with its own issue: refuse here, with the line, rather
+      // than pass `config test` and fail at start.
+      for (const [i, l] of config.listeners.entries()) {
+        if (l.protocol !== "http") continue;
+        const field = `listeners[${i}].protocol`;
+        problems.push({
+          file: files.configFile,
+          line: result.lineOf(field),
+          field,
+          message: "The http protocol is not available in this version",
+        });
+      }
       for (const [i, c] of config.tls.certificates.entries()) {
         try {
           // A throwaway store: loads and pairs one certificate with its key.
