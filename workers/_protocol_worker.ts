@@ -86,10 +86,15 @@ class WorkerConn implements Conn {
 
   write(data: Uint8Array | string): Promise<void> {
     if (this.#closed || this.#closing) return Promise.resolve();
-    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    const encoded = typeof data === "string";
+    const bytes = encoded ? encoder.encode(data) : data;
     for (let at = 0; at < bytes.length; at += maxWriteChunk) {
-      // slice() copies into a fresh buffer we can transfer without detaching the caller's.
-      const buf = bytes.slice(at, at + maxWriteChunk).buffer;
+      // An encoded string is ours to transfer whole; the caller's bytes are copied so
+      // transferring does not detach them.
+      const buf = encoded && bytes.length <= maxWriteChunk &&
+          bytes.byteLength === bytes.buffer.byteLength
+        ? bytes.buffer as ArrayBuffer
+        : bytes.slice(at, at + maxWriteChunk).buffer;
       this.#unflushed += buf.byteLength;
       this.post({ t: "write", cid: this.cid, buf }, [buf]);
     }

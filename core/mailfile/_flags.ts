@@ -6,6 +6,7 @@
  * @module
  */
 
+import { isKeyword } from "../imap/keyword.ts";
 import { latin1 } from "./_bytes.ts";
 
 /**
@@ -19,21 +20,7 @@ export type SystemFlag = typeof systemFlags[number];
 
 const systemByLower = new Map<string, SystemFlag>(systemFlags.map((f) => [f.toLowerCase(), f]));
 
-/**
- * True for an IMAP keyword: an atom (RFC 9051 §9 `flag-keyword` = `atom`, ATOM-CHAR is any
- * CHAR except `(` `)` `{` SP CTL `%` `*` `"` `\` `]`). Non-ASCII is not an atom.
- */
-export function isKeyword(text: string): boolean {
-  if (text.length === 0) return false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f) return false;
-    // "(" ")" "{" "%" "*" DQUOTE "\" "]"
-    if (c === 0x28 || c === 0x29 || c === 0x7b || c === 0x25 || c === 0x2a) return false;
-    if (c === 0x22 || c === 0x5c || c === 0x5d) return false;
-  }
-  return true;
-}
+export { isKeyword };
 
 /**
  * Orders and de-duplicates flags: system flags in {@linkcode systemFlags} order with their

@@ -422,7 +422,7 @@ export class Account {
       }
       this.#mailboxRow(req.mailbox); // fail before writing files
     }
-    this.#transaction(() => this.#checkQuota(reqs.length, total));
+    this.#checkQuota(reqs.length, total); // early, before writing files; checked again below
     const files: string[] = [];
     let committed = false;
     try {

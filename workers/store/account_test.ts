@@ -434,3 +434,10 @@ Deno.test("Account.open() indexes the text of messages stored before the index (
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Account.add() accepts every IMAP atom as a keyword, as import reads them", () =>
+  withAccount(async (a) => {
+    // "/", "[" and "}" are ATOM-CHARs (RFC 9051 §9); an mbox with them must import.
+    await a.add({ mailbox: "Inbox", message: message("k"), flags: ["a/b", "x[1", "}"] });
+    assert.deepEqual(a.messages("Inbox")[0]?.flags, ["a/b", "x[1", "}"]);
+  }));

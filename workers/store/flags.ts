@@ -6,6 +6,8 @@
  * gone in IMAP4rev2); keywords are atoms, compared case-insensitively.
  */
 
+import { isKeyword } from "../../core/imap/keyword.ts";
+
 export const systemFlags = {
   "\\seen": 1,
   "\\answered": 2,
@@ -26,9 +28,6 @@ const spelled: Record<number, string> = {
 export const seenBit = systemFlags["\\seen"];
 /** The bit of \Deleted, for EXPUNGE. */
 export const deletedBit = systemFlags["\\deleted"];
-
-// RFC 9051 §9: flag-keyword = atom; atom-specials excluded. Bounded length.
-const keywordPattern = /^[!#$&'+,\-.0-9:;<=>?@A-Z^_`a-z|~]{1,100}$/;
 
 export class FlagError extends Error {
   readonly code = "BadFlag";
@@ -54,7 +53,7 @@ export function encodeFlags(flags: readonly string[]): { bits: number; keywords:
       if (bit === undefined) throw new FlagError(flag);
       bits |= bit;
     } else {
-      if (!keywordPattern.test(flag)) throw new FlagError(flag);
+      if (!isKeyword(flag)) throw new FlagError(flag);
       if (!seen.has(lower)) {
         seen.add(lower);
         keywords.push(flag);

@@ -69,6 +69,7 @@ class FailureWindow {
 export class LoginGuard {
   readonly #bySource: FailureWindow;
   readonly #byAccount: FailureWindow;
+  #sinceSweep = 0;
 
   constructor(limits: LoginLimits = defaultLoginLimits, now: () => number = Date.now) {
     this.#bySource = new FailureWindow(limits.windowMs, limits.perSource, now);
@@ -83,6 +84,11 @@ export class LoginGuard {
   failed(remoteIp: string, account: string): void {
     this.#bySource.record(sourceKey(remoteIp));
     this.#byAccount.record(account);
+    // Amortised cleanup: sources rotating addresses must not grow the maps forever.
+    if (++this.#sinceSweep >= 1000) {
+      this.#sinceSweep = 0;
+      this.sweep();
+    }
   }
 
   /** A success forgives the source's failures, not the account's (others may be guessing). */

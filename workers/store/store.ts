@@ -7,7 +7,7 @@
  * closed and refused, but its files stay until an admin removes them.
  */
 
-import { Account, type Quota } from "./account.ts";
+import { Account, mailboxName, type Quota } from "./account.ts";
 import { RemovalGate } from "./message_files.ts";
 import type {
   AddedMessage,
@@ -197,7 +197,7 @@ export class Store {
   ): Promise<CopyResult> {
     const a = await this.account(account);
     const result = await a.copy(mailbox, uids, target);
-    this.#emitAdded(account, a.mailbox(target).name, result);
+    this.#emitAdded(account, mailboxName(target), result);
     return result;
   }
 
@@ -213,12 +213,12 @@ export class Store {
       this.#emit({
         kind: "expunged",
         account,
-        mailbox: a.mailbox(mailbox).name,
+        mailbox: mailboxName(mailbox),
         uids: result.mapping.map(([from]) => from),
         modseq: result.modseq,
       });
     }
-    this.#emitAdded(account, a.mailbox(target).name, result);
+    this.#emitAdded(account, mailboxName(target), result);
     return result;
   }
 
@@ -280,7 +280,7 @@ export class Store {
       this.#emit({
         kind: "flags",
         account,
-        mailbox: a.mailbox(mailbox).name,
+        mailbox: mailboxName(mailbox),
         changed: result.changed,
       });
     }
@@ -295,7 +295,7 @@ export class Store {
     const a = await this.account(account);
     const result = await a.expunge(mailbox, uids);
     if (result.uids.length > 0) {
-      this.#emit({ kind: "expunged", account, mailbox: a.mailbox(mailbox).name, ...result });
+      this.#emit({ kind: "expunged", account, mailbox: mailboxName(mailbox), ...result });
     }
     return result;
   }

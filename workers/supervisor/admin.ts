@@ -5,7 +5,13 @@
  */
 
 import { Store } from "../store/store.ts";
-import { type ConfigFiles, controlSocketPath, loadConfig, resolveDataDir } from "./config_files.ts";
+import {
+  type ConfigFiles,
+  controlSocketPath,
+  loadDomains,
+  loadStaticConfig,
+  resolveDataDir,
+} from "./config_files.ts";
 import { type DomainsEdit, editDomains, formatProblem } from "../../core/config/mod.ts";
 import { backupDataDir, type BackupReport } from "./backup.ts";
 import { exportMailbox, type ExportReport } from "./export.ts";
@@ -32,9 +38,12 @@ async function online<T>(
   offline: (store: Store) => Promise<T>,
   onProgress: (update: Record<string, unknown>) => void = () => {},
 ): Promise<{ route: AdminRoute; reply: Record<string, unknown> }> {
-  const loaded = await loadConfig(files);
-  if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join("\n"));
-  const { config, domains } = loaded;
+  // Only what an admin command needs: a moved certificate must not block it.
+  const { config, problems } = await loadStaticConfig(files);
+  const { domains, problems: domainProblems } = await loadDomains(files.domainsFile);
+  if (!config || !domains) {
+    throw new Error([...problems, ...domainProblems].map(formatProblem).join("\n"));
+  }
   const dataDir = resolveDataDir(config.dataDir, files.configDir);
   const socket = controlSocketPath(dataDir, config.controlSocket, files.configDir);
   let reply: Record<string, unknown> | undefined;

@@ -62,11 +62,12 @@ class Batcher {
   async flush(): Promise<void> {
     if (this.#items.length === 0) return;
     const items = this.#items;
+    const octets = this.#octets; // counted now: the target may transfer (detach) the bytes
     this.#items = [];
     this.#octets = 0;
     await this.target.addBatch(items);
     this.report.messages += items.length;
-    this.report.octets += items.reduce((sum, i) => sum + i.message.length, 0);
+    this.report.octets += octets;
     this.options.onProgress?.(this.report);
   }
 }

@@ -22,6 +22,13 @@ import { Supervisor } from "./supervisor.ts";
 
 const log = logger("serve");
 
+/** `bytes` if it spans its whole buffer (safe to transfer), else a copy that does. */
+function ownBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength &&
+    bytes.buffer instanceof ArrayBuffer;
+  return whole ? bytes as Uint8Array<ArrayBuffer> : bytes.slice();
+}
+
 /** Arguments of the import and export control requests, checked. */
 function mailboxFileArgs(
   request: ControlRequest,
@@ -156,9 +163,9 @@ export async function serve(
               // directory) and hands batches over, transferring the bytes.
               const report = await runImport(format, path, mailbox, {
                 addBatch: async (items) => {
-                  // Each message gets a buffer of its own (parsed messages may share
-                  // one), which is then transferred rather than copied again.
-                  const own = items.map((i) => ({ ...i, message: i.message.slice() }));
+                  // Transfer, not copy: a message that is a view into a larger buffer
+                  // gets one of its own first (the mbox reader's already are).
+                  const own = items.map((i) => ({ ...i, message: ownBuffer(i.message) }));
                   await sup.store.client.call("addBatch", { account, items: own }, {
                     transfer: own.map((i) => i.message.buffer),
                     timeoutMs: 120_000,
