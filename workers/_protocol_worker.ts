@@ -10,7 +10,8 @@
  */
 
 import { configureLogging, type Level, logger } from "../core/log/mod.ts";
-import type { Conn, Session, SessionFactory, TlsFacts } from "../core/wire/conn.ts";
+import type { Conn, Session, TlsFacts } from "../core/wire/conn.ts";
+import { StoreLink } from "./_store_link.ts";
 import {
   maxWriteChunk,
   outboundWindow,
@@ -150,16 +151,20 @@ function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/** Makes the session of a new connection; `store` is the worker's link to the store. */
+export type WorkerSessionFactory = (conn: Conn, store: StoreLink) => Session;
+
 /**
  * Starts the worker side of workers/protocol.ts on `scope` (the worker's global).
  * @param pkg log package name, e.g. "smtp"
  */
 export function runProtocolWorker(
   pkg: string,
-  factory: SessionFactory,
+  factory: WorkerSessionFactory,
   scope: Scope = globalThis as unknown as Scope,
 ): void {
   const conns = new Map<string, WorkerConn>();
+  const store = new StoreLink();
   let hostname = "localhost";
   const log = logger(pkg);
   const post = (m: WorkerMessage, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
@@ -192,7 +197,7 @@ export function runProtocolWorker(
         conn.tls = m.tls;
         conns.set(m.cid, conn);
         conn.enqueue("start", () => {
-          conn.session = factory(conn);
+          conn.session = factory(conn, store);
           return conn.session.start();
         });
         return;
@@ -218,8 +223,12 @@ export function runProtocolWorker(
         const conn = conns.get(m.cid);
         conns.delete(m.cid);
         conn?.gone(m.reason);
+        store.connectionClosed(m.cid);
         return;
       }
+      case "store":
+        store.attach(m.port);
+        return;
       default:
         log.error("unknown supervisor message", { t: (m as { t: string }).t });
     }

@@ -77,7 +77,9 @@ export type SupervisorMessage =
   | { t: "expire"; cid: string; reason: "idle" | "session" }
   /** Shutdown: finish sessions (SMTP 421, IMAP BYE) and close them. */
   | { t: "drain" }
-  | { t: "ping"; seq: number };
+  | { t: "ping"; seq: number }
+  /** The worker's port to the store's session API (again after a store restart). */
+  | { t: "store"; port: MessagePort };
 
 /** Protocol worker → supervisor. */
 export type WorkerMessage =

@@ -4,6 +4,7 @@
  */
 
 import type { Criteria, SearchResult } from "./search.ts";
+import type { SessionPortKind } from "./session_api.ts";
 
 /** A mailbox with its IMAP state and counts. */
 export interface MailboxInfo {
@@ -36,6 +37,11 @@ export interface MessageMeta {
   saveDate: number;
   /** Message-ID without angle brackets, if the message has one. */
   messageId: string | null;
+  /**
+   * The conversation: equal for messages in one thread, across mailboxes and copies;
+   * never changes once given. Opaque: compare it, do not order by it.
+   */
+  threadId: number;
 }
 
 /** Facts about an SMTP delivery, kept for junk filtering and reputation. */
@@ -127,7 +133,8 @@ export class StoreError extends Error {
       | "OverQuota"
       | "AuthFailed"
       | "TooManyFailures"
-      | "BadSearch",
+      | "BadSearch"
+      | "BadMechanism",
     message: string,
   ) {
     super(message);
@@ -145,6 +152,13 @@ export type StoreApi = {
     result: { ok: true };
   };
   setPassword: { params: { account: string; password: string }; result: { ok: true } };
+  /**
+   * Serves the session API (session_api.ts) to a protocol worker on `port`
+   * (transferred). `link` names it for {@linkcode StoreApi.detachSession}.
+   */
+  attachSession: { params: { kind: SessionPortKind; port: MessagePort }; result: { link: number } };
+  /** Stops serving a port and ends its sessions (its worker is gone). */
+  detachSession: { params: { link: number }; result: { ok: true } };
   /** Holds back (true) or releases (false) removal of deleted files, for a backup. */
   holdRemovals: { params: { hold: boolean }; result: { ok: true } };
   /** Sets the password only if none is set; `set` tells whether it did. */

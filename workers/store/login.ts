@@ -108,43 +108,80 @@ export class LoginGuard {
 
 export interface Session {
   account: string;
+  /** The port (protocol worker link) the login came through; 0 for in-process callers. */
+  port: number;
   /** Connection the login happened on. */
   cid: string;
   createdAt: number;
 }
 
-/** Session tokens: 192 random bits, base64url. */
+/** Session tokens: 192 random bits, base64url, each bound to an account, port and connection. */
 export class Sessions {
   #byToken = new Map<string, Session>();
+  /** account → its tokens, so per-account questions do not scan every session. */
+  #byAccount = new Map<string, Set<string>>();
+  /** "port/cid" → its tokens, for connection close. */
+  #byConn = new Map<string, Set<string>>();
 
-  create(account: string, cid: string): string {
+  create(account: string, cid: string, port = 0): string {
     const bytes = crypto.getRandomValues(new Uint8Array(24));
     const token = btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_");
-    this.#byToken.set(token, { account, cid, createdAt: Date.now() });
+    this.#byToken.set(token, { account, port, cid, createdAt: Date.now() });
+    addTo(this.#byAccount, account, token);
+    addTo(this.#byConn, `${port}/${cid}`, token);
     return token;
   }
 
-  /** The session of `token`, if it is valid and was issued for connection `cid`. */
-  get(token: string, cid: string): Session | undefined {
+  /** The session of `token`, if it is valid and was issued for `cid` on `port`. */
+  get(token: string, cid: string, port = 0): Session | undefined {
     const session = this.#byToken.get(token);
-    return session && session.cid === cid ? session : undefined;
+    return session && session.cid === cid && session.port === port ? session : undefined;
+  }
+
+  /** Whether `account` has a live session on `port`. */
+  hasAccountOn(account: string, port: number): boolean {
+    for (const token of this.#byAccount.get(account) ?? []) {
+      if (this.#byToken.get(token)?.port === port) return true;
+    }
+    return false;
   }
 
   end(token: string): void {
+    const session = this.#byToken.get(token);
+    if (!session) return;
     this.#byToken.delete(token);
+    removeFrom(this.#byAccount, session.account, token);
+    removeFrom(this.#byConn, `${session.port}/${session.cid}`, token);
   }
 
   /** Ends every session of a connection (it closed). */
-  endConnection(cid: string): void {
-    for (const [token, s] of this.#byToken) if (s.cid === cid) this.#byToken.delete(token);
+  endConnection(cid: string, port = 0): void {
+    for (const token of [...this.#byConn.get(`${port}/${cid}`) ?? []]) this.end(token);
+  }
+
+  /** Ends every session of a port (its worker is gone). */
+  endPort(port: number): void {
+    for (const [token, s] of this.#byToken) if (s.port === port) this.end(token);
   }
 
   /** Ends every session of an account (password changed, account removed). */
   endAccount(account: string): void {
-    for (const [token, s] of this.#byToken) if (s.account === account) this.#byToken.delete(token);
+    for (const token of [...this.#byAccount.get(account) ?? []]) this.end(token);
   }
 
   get size(): number {
     return this.#byToken.size;
   }
+}
+
+function addTo(index: Map<string, Set<string>>, key: string, token: string): void {
+  let tokens = index.get(key);
+  if (!tokens) index.set(key, tokens = new Set());
+  tokens.add(token);
+}
+
+function removeFrom(index: Map<string, Set<string>>, key: string, token: string): void {
+  const tokens = index.get(key);
+  tokens?.delete(token);
+  if (tokens?.size === 0) index.delete(key);
 }

@@ -21,15 +21,40 @@ import type {
   StoreEvent,
 } from "./api.ts";
 import { StoreError } from "./api.ts";
-import { type Credentials, deriveCredentials, verifyPassword } from "../../core/auth/mod.ts";
+import {
+  type ChannelBinding,
+  type Credentials,
+  deriveCredentials,
+  parseScramMechanism,
+  SaslError,
+  ScramServer,
+  verifyPassword,
+} from "../../core/auth/mod.ts";
 import { logger } from "../../core/log/mod.ts";
 import { LoginGuard, Sessions } from "./login.ts";
 import type { Criteria, SearchResult } from "./search.ts";
+import type { QuotaInfo } from "./session_api.ts";
+import type { Part } from "../../core/mime/mod.ts";
 
 const log = logger("store");
 
 /** Quiet time after the last add before background text indexing starts. */
 const indexIdleMs = 2_000;
+
+/** SCRAM exchanges in progress: how many, and how long one may wait for its last step. */
+const maxScramExchanges = 1_000;
+const scramExchangeMs = 60_000;
+
+interface ScramExchange {
+  server: ScramServer;
+  port: number;
+  cid: string;
+  remoteIp: string;
+  /** The key failures are counted under (the account, or the unknown name). */
+  key: string;
+  account: string | undefined;
+  expires: number;
+}
 
 // Account names are checked by the config schema too; this guards the file system.
 const accountNamePattern = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -55,6 +80,9 @@ export class Store {
   readonly sessions = new Sessions();
   /** Checked when a login names no account, so timing does not tell. */
   #decoy: Promise<Credentials> | undefined;
+  #scram = new Map<string, ScramExchange>();
+  /** Secret for SCRAM fake salts, kept in the data directory so they survive restarts. */
+  #fakeSaltKey: Uint8Array | undefined;
   #open = new Map<string, Promise<Account>>();
   #listeners = new Set<(event: StoreEvent) => void>();
 
@@ -112,13 +140,9 @@ export class Store {
     password: string,
     remoteIp: string,
     cid: string,
+    port = 0,
   ): Promise<{ token: string; account: string }> {
-    const account = this.#logins.get(username.toLowerCase());
-    const key = account ?? `?${username.toLowerCase().slice(0, 100)}`;
-    if (!this.#guard.allowed(remoteIp, key)) {
-      log.info("login refused, too many failures", { remoteIp, username: username.slice(0, 100) });
-      throw new StoreError("TooManyFailures", "Cannot log in: too many failed attempts, try later");
-    }
+    const { account, key } = this.#loginKey(username, remoteIp);
     const creds = account ? (await this.account(account)).credentials() : undefined;
     // Unknown users and accounts without a password cost the same work as a real check.
     const ok = await verifyPassword(creds ?? await this.#decoyCredentials(), password) &&
@@ -130,7 +154,109 @@ export class Store {
     }
     this.#guard.succeeded(remoteIp);
     log.debug("login", { account, remoteIp, cid });
-    return { token: this.sessions.create(account, cid), account };
+    return { token: this.sessions.create(account, cid, port), account };
+  }
+
+  /**
+   * Starts a SCRAM exchange (RFC 5802) for `mechanism` ("SCRAM-SHA-256-PLUS", ...).
+   * @returns the exchange id for {@linkcode scramFinish} and server-first-message
+   * @throws StoreError TooManyFailures, BadMechanism; SaslError for the client's message
+   */
+  async scramStart(
+    mechanism: string,
+    clientFirst: string,
+    remoteIp: string,
+    cid: string,
+    port: number,
+    channelBinding?: Uint8Array,
+  ): Promise<{ exchange: string; serverFirst: string }> {
+    const mech = parseScramMechanism(mechanism);
+    if (!mech) throw new StoreError("BadMechanism", `Cannot log in: no mechanism ${mechanism}`);
+    this.#sweepScram();
+    if (this.#scram.size >= maxScramExchanges) {
+      throw new StoreError("TooManyFailures", "Cannot log in: too many logins in progress");
+    }
+    const binding: ChannelBinding | undefined = channelBinding?.length
+      ? { type: "tls-exporter", data: channelBinding }
+      : undefined;
+    if (mech.plus && !binding) {
+      throw new StoreError("BadMechanism", "Cannot log in: -PLUS needs a TLS channel binding");
+    }
+    const found: { key: string; account: string | undefined } = { key: "", account: undefined };
+    const server = new ScramServer({
+      hash: mech.hash,
+      plus: mech.plus,
+      channelBinding: binding,
+      fakeSaltKey: this.#fakeSaltKey ??= loadOrCreateSecret(`${this.dataDir}/scram-fake-salt.key`),
+      lookup: async (username, hash) => {
+        Object.assign(found, this.#loginKey(username, remoteIp));
+        const creds = found.account ? (await this.account(found.account)).credentials() : undefined;
+        return creds?.scram.find((c) => c.hash === hash);
+      },
+    });
+    const serverFirst = await server.start(clientFirst);
+    const id = crypto.randomUUID();
+    this.#scram.set(id, {
+      server,
+      port,
+      cid,
+      remoteIp,
+      ...found,
+      expires: Date.now() + scramExchangeMs,
+    });
+    return { exchange: id, serverFirst };
+  }
+
+  /**
+   * Finishes a SCRAM exchange started on the same port.
+   * @throws StoreError AuthFailed (also for an unknown or expired exchange); SaslError
+   *   Malformed, ChannelBindingMismatch for the client's message
+   */
+  async scramFinish(
+    id: string,
+    clientFinal: string,
+    port: number,
+  ): Promise<{ token: string; account: string; serverFinal: string }> {
+    const exchange = this.#scram.get(id);
+    this.#scram.delete(id);
+    if (!exchange || exchange.port !== port || exchange.expires < Date.now()) {
+      throw new StoreError("AuthFailed", "Cannot log in: no such exchange");
+    }
+    const { remoteIp, key, cid } = exchange;
+    try {
+      const result = await exchange.server.finish(clientFinal);
+      const account = exchange.account!;
+      this.#guard.succeeded(remoteIp);
+      log.debug("login", { account, remoteIp, cid, mechanism: exchange.server.mechanism });
+      return {
+        token: this.sessions.create(account, cid, port),
+        account,
+        serverFinal: result.serverFinal,
+      };
+    } catch (err) {
+      if (err instanceof SaslError && err.code !== "Malformed") {
+        this.#guard.failed(remoteIp, key);
+        log.info("login failed", { remoteIp, username: key, cid, reason: err.code });
+        throw new StoreError("AuthFailed", "Cannot log in: wrong user name or password");
+      }
+      throw err;
+    }
+  }
+
+  /** The account a login name means, and the key its failures are counted under. */
+  #loginKey(username: string, remoteIp: string): { account: string | undefined; key: string } {
+    const account = this.#logins.get(username.toLowerCase());
+    const key = account ?? `?${username.toLowerCase().slice(0, 100)}`;
+    if (!this.#guard.allowed(remoteIp, key)) {
+      log.info("login refused, too many failures", { remoteIp, username: username.slice(0, 100) });
+      throw new StoreError("TooManyFailures", "Cannot log in: too many failed attempts, try later");
+    }
+    return { account, key };
+  }
+
+  #sweepScram(): void {
+    const now = Date.now();
+    for (const [id, e] of this.#scram) if (e.expires < now) this.#scram.delete(id);
   }
 
   #decoyCredentials(): Promise<Credentials> {
@@ -167,8 +293,30 @@ export class Store {
     return (await this.account(account)).mailboxes();
   }
 
-  async createMailbox(account: string, name: string): Promise<MailboxInfo> {
-    const info = (await this.account(account)).createMailbox(name);
+  async mailbox(account: string, name: string): Promise<MailboxInfo> {
+    return (await this.account(account)).mailbox(name);
+  }
+
+  /** Usage and limits of an account (RFC 9208). */
+  async quota(account: string): Promise<QuotaInfo> {
+    const a = await this.account(account);
+    return { usage: a.usage(), limit: { ...a.quota } };
+  }
+
+  async structure(
+    account: string,
+    mailbox: string,
+    uid: number,
+  ): Promise<{ structure: Part; prefixSize: number }> {
+    return (await this.account(account)).structure(mailbox, uid);
+  }
+
+  async createMailbox(
+    account: string,
+    name: string,
+    specialUse: string | null = null,
+  ): Promise<MailboxInfo> {
+    const info = (await this.account(account)).createMailbox(name, specialUse);
     this.#emit({ kind: "mailboxes", account });
     return info;
   }
@@ -347,4 +495,20 @@ export class Store {
     if (event.kind === "added") this.#scheduleIndexing(event.account);
     for (const listener of this.#listeners) listener(event);
   }
+}
+
+/** Reads a 32-octet secret from `path`, creating it (mode 0600) on first use. */
+function loadOrCreateSecret(path: string): Uint8Array {
+  try {
+    const key = Deno.readFileSync(path);
+    if (key.length === 32) return key;
+    log.error("secret file has the wrong size, replacing it", { path, size: key.length });
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const tmp = `${path}.tmp`;
+  Deno.writeFileSync(tmp, key, { mode: 0o600 });
+  Deno.renameSync(tmp, path);
+  return key;
 }

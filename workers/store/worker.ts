@@ -1,17 +1,20 @@
 /**
  * Store worker entry (read/write on the data directory only). Owns the accounts:
- * SQLite indexes and message files, behind the RPC API below. Only the supervisor
- * holds this API for now; protocol workers get a narrower, session-token-bound one
- * with the authentication work of the store issue.
+ * SQLite indexes and message files, behind the RPC API below, which only the
+ * supervisor holds. Protocol workers get the narrower, token-checked session API
+ * (session_api.ts) on ports the supervisor attaches.
  */
 import { logger } from "../../core/log/mod.ts";
 import { RpcError } from "../../core/rpc/mod.ts";
 import { runServiceWorker } from "../_service_worker.ts";
 import { type StoreApi, StoreError, type StoreEvents } from "./api.ts";
 import { Store } from "./store.ts";
+import { SessionPort } from "./session_port.ts";
 
 const log = logger("store");
 let store: Store | undefined;
+const ports = new Map<number, SessionPort>();
+let lastLink = 0;
 
 const ready = (): Store => {
   if (!store) throw new RpcError("NotReady", "Store not initialised");
@@ -36,6 +39,20 @@ const server = runServiceWorker<StoreApi, StoreEvents>(async ({ dataDir }) => {
 }, {
   setAccounts: ({ accounts }) =>
     call(async () => (await ready().setAccounts(accounts), { ok: true as const })),
+  attachSession: ({ kind, port }) => {
+    if (kind !== "smtp" && kind !== "imap" || !(port instanceof MessagePort)) {
+      throw new RpcError("BadMessage", "Cannot attach session port: bad parameters");
+    }
+    const link = ++lastLink;
+    ports.set(link, new SessionPort(link, kind, port, ready()));
+    log.debug("session port attached", { link, kind });
+    return { link };
+  },
+  detachSession: ({ link }) => {
+    ports.get(link)?.close();
+    ports.delete(link);
+    return { ok: true as const };
+  },
   holdRemovals: ({ hold }) =>
     call(async () => {
       if (hold) ready().gate.hold();

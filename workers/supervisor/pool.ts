@@ -30,6 +30,10 @@ export interface PoolOptions {
   /** Farewell written to each connection of a worker that was lost. */
   lostFarewell: string;
   log: Logger;
+  /** Runs when a worker (also a replacement) is ready: give it its store port. */
+  onReady?: (worker: PoolWorker) => void;
+  /** Runs when a worker is lost: release what it held (its store port). */
+  onLost?: (worker: PoolWorker) => void;
 }
 
 type HandleState = "starting" | "ready" | "lost";
@@ -39,6 +43,8 @@ export class PoolWorker implements ConnectionOwner {
   readonly conns = new Map<string, ClientConnection>();
   lastPong = Date.now();
   pingSeq = 0;
+  /** The store's name for this worker's session port, once linked. */
+  storeLink: number | undefined;
 
   constructor(readonly index: number, readonly worker: Worker) {}
 
@@ -112,6 +118,7 @@ export class WorkerPool {
             handle.state = "ready";
             handle.lastPong = Date.now();
             log.debug("worker ready", { worker: `${kind}-${index}` });
+            this.options.onReady?.(handle);
             return resolve();
           case "pong":
             handle.lastPong = Date.now();
@@ -170,6 +177,7 @@ export class WorkerPool {
       conn.farewell(this.options.lostFarewell);
     }
     handle.conns.clear();
+    this.options.onLost?.(handle);
     if (this.#stopped) return;
     // Back off when workers keep dying (a poisoned input, a bug at startup).
     const now = Date.now();

@@ -64,6 +64,11 @@ export class ServiceWorker<
     this.#worker?.terminate();
   }
 
+  /** Replaces the running instance with a fresh one (tests; an operator's restart). */
+  restart(reason: string): void {
+    if (this.#worker) this.#lost(this.#worker, reason, 0);
+  }
+
   async #ping(worker: Worker): Promise<void> {
     if (this.#pinging || worker !== this.#worker) return;
     this.#pinging = true;
@@ -76,7 +81,7 @@ export class ServiceWorker<
     }
   }
 
-  #lost(worker: Worker, reason: string): void {
+  #lost(worker: Worker, reason: string, delayMs = 1_000): void {
     if (this.#stopped || worker !== this.#worker) return;
     const { kind, log } = this.options;
     log.error("service worker lost, restarting it", { worker: kind, reason });
@@ -89,6 +94,6 @@ export class ServiceWorker<
       this.start().catch((err: Error) =>
         log.error("service worker failed to restart", { worker: kind, err })
       );
-    }, 1_000);
+    }, delayMs);
   }
 }

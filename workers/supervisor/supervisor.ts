@@ -19,7 +19,7 @@ import type { WorkerPaths } from "../spawn.ts";
 import { resolveDataDir } from "./config_files.ts";
 import { ClientConnection, type ConnectionStats } from "./connection.ts";
 import { ConnectionLimiter } from "./limits.ts";
-import { WorkerPool } from "./pool.ts";
+import { type PoolWorker, WorkerPool } from "./pool.ts";
 import { ServiceWorker } from "./services.ts";
 import type { StoreApi, StoreEvents } from "../store/api.ts";
 import type { ApiSpec, EventSpec } from "../../core/rpc/mod.ts";
@@ -99,6 +99,8 @@ export class Supervisor {
         heartbeatMs: config.workers.heartbeat,
         lostFarewell: lost,
         log,
+        onReady: (w) => void this.#linkStore(kind, w),
+        onLost: (w) => this.#unlinkStore(w),
         ...(entry ? { entry } : {}),
       });
     };
@@ -115,8 +117,17 @@ export class Supervisor {
     });
     this.store = new ServiceWorker<StoreApi, StoreEvents>({
       ...service("store"),
-      // After a restart too: the new instance must know the accounts.
-      onStarted: () => this.#pushAccounts(),
+      // After a restart too: the new instance must know the accounts, and protocol
+      // workers need ports to it (their old ones died with the old instance).
+      onStarted: async () => {
+        await this.#pushAccounts();
+        for (const kind of ["smtp", "imap"] as const) {
+          for (const w of this.pools[kind].workers) {
+            w.storeLink = undefined; // named a port of the previous instance
+            if (w.state === "ready") void this.#linkStore(kind, w);
+          }
+        }
+      },
     });
     this.services = [
       this.store,
@@ -165,6 +176,38 @@ export class Supervisor {
       quotaMessages: a.quotaMessages,
     }));
     await this.store.client.call("setAccounts", { accounts });
+  }
+
+  /** Gives protocol worker `w` a port to the store's session API. */
+  async #linkStore(kind: "smtp" | "imap", w: PoolWorker): Promise<void> {
+    const { port1, port2 } = new MessageChannel();
+    try {
+      const { link } = await this.store.client.call("attachSession", { kind, port: port1 }, {
+        transfer: [port1],
+      });
+      if (w.state !== "ready") {
+        // Lost while we waited: nobody will use this port.
+        return void this.store.client.call("detachSession", { link }).catch(() => {});
+      }
+      if (w.storeLink !== undefined) this.#unlinkStore(w); // linked twice at startup
+      w.storeLink = link;
+      w.post({ t: "store", port: port2 }, [port2]);
+    } catch (err) {
+      // The store is down; its restart links every ready worker again.
+      log.debug("cannot link worker to store", { worker: `${kind}-${w.index}`, err: err as Error });
+      port2.close();
+    }
+  }
+
+  #unlinkStore(w: PoolWorker): void {
+    const link = w.storeLink;
+    w.storeLink = undefined;
+    if (link === undefined) return;
+    try {
+      this.store.client.call("detachSession", { link }).catch(() => {});
+    } catch {
+      // The store is not running: its sessions died with it.
+    }
   }
 
   stats(): (ConnectionStats & { cid: string })[] {
