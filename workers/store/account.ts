@@ -46,13 +46,7 @@ import {
 } from "./message_files.ts";
 import { migrate } from "./schema.ts";
 import { type Credentials, credentialsFromJSON, credentialsToJSON } from "../../core/auth/mod.ts";
-import {
-  extractText,
-  headerValue,
-  type MessageText,
-  parseStructure,
-  type Part,
-} from "../../core/mime/mod.ts";
+import { extractText, type MessageText, parseStructure, type Part } from "../../core/mime/mod.ts";
 import {
   copyText,
   type Criteria,
@@ -63,6 +57,7 @@ import {
   type SearchResult,
   unindexed,
 } from "./search.ts";
+import { subjectWindow, type ThreadKeys, threadKeys } from "./thread.ts";
 
 /** Mailboxes every new account gets, with their RFC 6154 special-use attributes. */
 export const defaultMailboxes: [string, string | null][] = [
@@ -96,6 +91,7 @@ interface MessageRow {
   internal_date: number;
   save_date: number;
   message_id: string | null;
+  thread_id: number;
 }
 
 /**
@@ -178,6 +174,22 @@ export class Account {
   /** One mailbox. @throws StoreError NoSuchMailbox */
   mailbox(name: string): MailboxInfo {
     return this.#info(this.#mailboxRow(name));
+  }
+
+  /** The mailbox's UIDs, ascending, in a fresh buffer (4 octets a message). */
+  uids(mailbox: string): Uint32Array {
+    const mb = this.#mailboxRow(mailbox);
+    const count = (this.#stmt("SELECT count(*) AS n FROM messages WHERE mailbox_id = ?")
+      .get(mb.id) as { n: number }).n;
+    const out = new Uint32Array(count);
+    let i = 0;
+    const rows = this.#stmt("SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid")
+      .iterate(mb.id) as Iterable<{ uid: number }>;
+    for (const row of rows) {
+      if (i === count) break; // cannot happen inside one connection; never overflow
+      out[i++] = row.uid;
+    }
+    return i === count ? out : out.subarray(0, i).slice();
   }
 
   /**
@@ -309,9 +321,9 @@ export class Account {
         let uid = dest.uidnext;
         const insert = this.#stmt(
           `INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, size, internal_date,
-             save_date, file, prefix_size, message_id, structure, facts)
+             save_date, file, prefix_size, message_id, structure, facts, thread_id)
            SELECT ?, ?, ?, flags, keywords, size, internal_date, ?, ?, prefix_size, message_id,
-             structure, facts FROM messages WHERE id = ?`,
+             structure, facts, thread_id FROM messages WHERE id = ?`,
         );
         const mapping: [number, number][] = [];
         const now = Date.now();
@@ -403,15 +415,17 @@ export class Account {
   async addBatch(reqs: readonly AddMessage[]): Promise<AddedMessage[]> {
     const prepared = reqs.map((req) => {
       const prefix = encoder.encode(req.prefix ?? "");
+      // Parsed once, here: offsets are relative to the message as received (the stored
+      // file has `prefix_size` octets of delivery headers before it). Never throws: odd
+      // mail is stored byte for byte with its problems noted.
+      const structure = parseStructure(req.message);
       return {
         req,
         prefix,
         size: prefix.length + req.message.length,
         flags: this.#flags(req.flags ?? []),
-        // Parsed once, here: offsets are relative to the message as received (the
-        // stored file has `prefix_size` octets of delivery headers before it). Never
-        // throws: odd mail is stored byte for byte with its problems noted.
-        structure: parseStructure(req.message),
+        structure,
+        keys: threadKeys(req.message, structure),
       };
     });
     const total = prepared.reduce((sum, p) => sum + p.size, 0);
@@ -443,15 +457,21 @@ export class Account {
         const modseq = this.#nextModseq();
         const insert = this.#stmt(
           `INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, size, internal_date,
-             save_date, file, prefix_size, message_id, structure, facts)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             save_date, file, prefix_size, message_id, structure, facts, thread_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         );
         const bump = this.#stmt(
           "UPDATE mailboxes SET uidnext = ?, highest_modseq = ? WHERE id = ?",
         );
-        return prepared.map((p, i) => {
+        let nextThread: number | undefined;
+        const newThread = () => {
+          nextThread ??= this.#counter("next_thread")!;
+          return nextThread++;
+        };
+        const added = prepared.map((p, i) => {
           const mb = this.#mailboxRow(p.req.mailbox);
           const uid = mb.uidnext;
+          const date = p.req.internalDate ?? now;
           insert.run(
             mb.id,
             uid,
@@ -459,17 +479,20 @@ export class Account {
             p.flags.bits,
             JSON.stringify(p.flags.keywords),
             p.size,
-            p.req.internalDate ?? now,
+            date,
             now,
             files[i]!,
             p.prefix.length,
-            messageIdOf(p.req.message, p.structure),
+            p.keys.messageId,
             JSON.stringify(p.structure),
             p.req.facts ? JSON.stringify(p.req.facts) : null,
+            this.#thread(p.keys, date, newThread),
           );
           bump.run(uid + 1, modseq, mb.id);
           return { mailbox: mb.name, uid, uidValidity: mb.uidvalidity, modseq };
         });
+        if (nextThread !== undefined) this.#setCounter("next_thread", nextThread);
+        return added;
       });
       committed = true;
       await publishMessageFiles(this.dir, files);
@@ -493,7 +516,7 @@ export class Account {
   ): MessageMeta[] {
     const mb = this.#mailboxRow(mailbox);
     const rows = this.#stmt(
-      `SELECT uid, modseq, flags, keywords, size, internal_date, save_date, message_id
+      `SELECT uid, modseq, flags, keywords, size, internal_date, save_date, message_id, thread_id
        FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid LIMIT ?`,
     ).all(mb.id, fromUid, toUid, limit) as unknown as MessageRow[];
     return rows.map(toMeta);
@@ -711,6 +734,54 @@ export class Account {
     }
   }
 
+  /**
+   * Inside a transaction: the thread of a message being added, recorded for the
+   * messages after it. The rule, cheapest test first:
+   * 1. the thread of the message's own Message-ID or of any it references, as an
+   *    earlier message left them in message_refs: a reply joins its parent's thread, a
+   *    parent the thread its early reply started; when several threads match, the
+   *    oldest (lowest id). Threads are never merged: a thread id, once given, does not
+   *    change (clients cache it, as JMAP clients do its immutable threadId);
+   * 2. else, when the subject marks a reply or forward (RFC 5256 §2.1), the thread of
+   *    the latest message with the same base subject, if its internal date is within
+   *    {@linkcode subjectWindow} of this one's;
+   * 3. else a new thread.
+   */
+  #thread(keys: ThreadKeys, date: number, newThread: () => number): number {
+    const ids = JSON.stringify(
+      keys.messageId === null ? keys.references : [keys.messageId, ...keys.references],
+    );
+    let thread: number | undefined;
+    if (ids !== "[]") {
+      const found = this.#stmt(
+        `SELECT min(thread_id) AS thread FROM message_refs
+         WHERE message_id IN (SELECT value FROM json_each(?))`,
+      ).get(ids) as { thread: number | null };
+      thread = found.thread ?? undefined;
+    }
+    if (thread === undefined && keys.replyOrForward && keys.baseSubject !== "") {
+      const row = this.#stmt("SELECT thread_id, last_date FROM thread_subjects WHERE subject = ?")
+        .get(keys.baseSubject) as { thread_id: number; last_date: number } | undefined;
+      if (row && Math.abs(date - row.last_date) <= subjectWindow) thread = row.thread_id;
+    }
+    thread ??= newThread();
+    if (ids !== "[]") {
+      this.#stmt(
+        `INSERT OR IGNORE INTO message_refs (message_id, thread_id)
+         SELECT value, ? FROM json_each(?)`,
+      ).run(thread, ids);
+    }
+    if (keys.baseSubject !== "") {
+      this.#stmt(
+        `INSERT INTO thread_subjects (subject, thread_id, last_date) VALUES (?, ?, ?)
+         ON CONFLICT (subject) DO UPDATE SET thread_id = excluded.thread_id,
+           last_date = excluded.last_date
+         WHERE excluded.last_date >= thread_subjects.last_date`,
+      ).run(keys.baseSubject, thread, date);
+    }
+    return thread;
+  }
+
   #info(r: MailboxRow): MailboxInfo {
     const counts = this.#stmt(
       `SELECT count(*) AS messages, coalesce(sum(size), 0) AS size,
@@ -841,16 +912,10 @@ function toMeta(r: MessageRow): MessageMeta {
     internalDate: r.internal_date,
     saveDate: r.save_date,
     messageId: r.message_id,
+    threadId: r.thread_id,
   };
 }
 
 function sameKeywords(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((k, i) => k === b[i]);
-}
-
-/** The Message-ID of a message, without angle brackets (RFC 5322 §3.6.4). */
-function messageIdOf(message: Uint8Array, root: Part): string | null {
-  const value = headerValue(message, root, "Message-ID");
-  const m = value === undefined ? null : /<([^<>\s]{1,500})>/.exec(value);
-  return m?.[1] ?? null;
 }

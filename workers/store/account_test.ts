@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { Account, defaultMailboxes, mailboxName } from "./account.ts";
 import { StoreError } from "./api.ts";
+import { migrate } from "./schema.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -441,3 +442,132 @@ Deno.test("Account.add() accepts every IMAP atom as a keyword, as import reads t
     await a.add({ mailbox: "Inbox", message: message("k"), flags: ["a/b", "x[1", "}"] });
     assert.deepEqual(a.messages("Inbox")[0]?.flags, ["a/b", "x[1", "}"]);
   }));
+
+const day = 24 * 60 * 60 * 1000;
+const t0 = 1_700_000_000_000;
+/** A message with the given header lines (CRLF-joined) and internal date. */
+const mail = (internalDate: number, ...header: string[]) => ({
+  mailbox: "Inbox",
+  message: enc.encode(`From: a@example.org\r\n${header.join("\r\n")}\r\n\r\nBody\r\n`),
+  internalDate,
+});
+const threadOf = (a: Account, uid: number, mailbox = "Inbox") =>
+  a.messages(mailbox, uid, uid)[0]!.threadId;
+
+Deno.test("Account.add() puts a reply in its parent's thread, others in new threads", () =>
+  withAccount(async (a) => {
+    await a.add(mail(t0, "Message-ID: <p@x>", "Subject: Plans"));
+    await a.add(mail(t0 + 1, "Message-ID: <r@x>", "Subject: Re: Plans", "In-Reply-To: <p@x>"));
+    // Subject changed, References only: still the thread.
+    await a.add(mail(t0 + 2, "Message-ID: <s@x>", "Subject: Other", "References: <p@x> <r@x>"));
+    await a.add(mail(t0 + 3, "Message-ID: <u@x>", "Subject: Unrelated"));
+    await a.add(mail(t0 + 4, "Subject: Plans")); // same subject, not a reply: new thread
+    const [p, r, s, u, plans] = a.messages("Inbox").map((m) => m.threadId);
+    assert.equal(r, p);
+    assert.equal(s, p);
+    assert.equal(new Set([p, u, plans]).size, 3);
+  }));
+
+Deno.test("Account.add() joins a parent to the thread its earlier reply started", () =>
+  withAccount(async (a) => {
+    // The grandchild names only its parent; the child, arriving later, links it to the root.
+    await a.add(mail(t0, "Message-ID: <g@x>", "Subject: Re: Plans", "In-Reply-To: <c@x>"));
+    await a.add(mail(t0, "Message-ID: <c@x>", "Subject: Re: Plans", "References: <p@x>"));
+    await a.add(mail(t0, "Message-ID: <p@x>", "Subject: Plans"));
+    const threads = a.messages("Inbox").map((m) => m.threadId);
+    assert.equal(new Set(threads).size, 1, `one thread: ${threads}`);
+  }));
+
+Deno.test("Account.add() takes the oldest thread when references name several, merging none", () =>
+  withAccount(async (a) => {
+    await a.add(mail(t0, "Message-ID: <a@x>", "Subject: A"));
+    await a.add(mail(t0, "Message-ID: <b@x>", "Subject: B"));
+    await a.add(mail(t0, "Message-ID: <c@x>", "Subject: Re: B", "References: <b@x> <a@x>"));
+    const [ta, tb, tc] = a.messages("Inbox").map((m) => m.threadId);
+    assert.ok(ta! < tb!);
+    assert.equal(tc, ta);
+    assert.equal(threadOf(a, 2), tb, "a thread id never changes");
+  }));
+
+Deno.test("Account.add() threads a reply without references by subject within 30 days", () =>
+  withAccount(async (a) => {
+    await a.add(mail(t0, "Message-ID: <p@x>", "Subject: [list] Plans"));
+    await a.add(mail(t0 + 20 * day, "Subject: Re: plans")); // joins; the thread's latest is now +20
+    await a.add(mail(t0 + 45 * day, "Subject: RE: [list] Plans")); // within 30 days of +20
+    await a.add(mail(t0 + 100 * day, "Subject: Re: Plans")); // 55 days later: a new thread
+    await a.add(mail(t0 + 101 * day, "Subject: Fwd: Plans")); // joins the newest
+    const [p, r1, r2, late, fwd] = a.messages("Inbox").map((m) => m.threadId);
+    assert.equal(r1, p);
+    assert.equal(r2, p);
+    assert.notEqual(late, p);
+    assert.equal(fwd, late);
+  }));
+
+Deno.test("Account.add() keeps same-subject replies far apart in time in separate threads", () =>
+  withAccount(async (a) => {
+    await a.add(mail(t0, "Subject: Invoice"));
+    await a.add(mail(t0 + 31 * day, "Subject: Re: Invoice"));
+    await a.add(mail(t0 - 31 * day, "Subject: Re: Invoice")); // imported out of order
+    assert.equal(new Set(a.messages("Inbox").map((m) => m.threadId)).size, 3);
+  }));
+
+Deno.test("Account.addBatch() threads a reply to a parent earlier in the same batch", () =>
+  withAccount(async (a) => {
+    await a.addBatch([
+      mail(t0, "Message-ID: <p@x>", "Subject: Plans"),
+      mail(t0, "Message-ID: <q@x>", "Subject: Other"),
+      mail(t0, "Message-ID: <r@x>", "Subject: Re: Plans", "References: <p@x>"),
+    ]);
+    const [p, q, r] = a.messages("Inbox").map((m) => m.threadId);
+    assert.equal(r, p);
+    assert.notEqual(q, p);
+  }));
+
+Deno.test("Account.copy() and move() keep the thread id", () =>
+  withAccount(async (a) => {
+    await a.add(mail(t0, "Message-ID: <p@x>", "Subject: Plans"));
+    await a.add(mail(t0, "Message-ID: <q@x>", "Subject: Other"));
+    const [p, q] = a.messages("Inbox").map((m) => m.threadId);
+    await a.copy("Inbox", [1, 2], "Archive");
+    a.move("Inbox", [2], "Trash");
+    assert.deepEqual(a.messages("Archive").map((m) => m.threadId), [p, q]);
+    assert.deepEqual(a.messages("Trash").map((m) => m.threadId), [q]);
+    // A reply to the moved message still finds it.
+    await a.add(mail(t0, "Message-ID: <r@x>", "Subject: Re: Other", "In-Reply-To: <q@x>"));
+    assert.equal(threadOf(a, 3), q);
+  }));
+
+Deno.test("Account.open() gives thread ids to messages of a schema 2 index", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "postern-account-" });
+  try {
+    const db = new DatabaseSync(`${dir}/index.db`);
+    migrate(db, 2);
+    db.exec(`
+      INSERT INTO meta (key, value) VALUES ('uidvalidity', 100), ('modseq', 5);
+      INSERT INTO mailboxes (id, name, uidvalidity, uidnext) VALUES (1, 'Inbox', 1, 5),
+        (2, 'Archive', 2, 2);
+      INSERT INTO messages (id, mailbox_id, uid, modseq, size, internal_date, save_date, file,
+        message_id) VALUES
+        (7, 1, 1, 2, 10, 0, 0, 'msg/a', 'a@x'),
+        (8, 1, 2, 3, 10, 0, 0, 'msg/b', 'b@x'),
+        (9, 1, 3, 4, 10, 0, 0, 'msg/c', NULL),
+        (10, 2, 1, 5, 10, 0, 0, 'msg/a2', 'a@x');
+    `);
+    db.close();
+    const a = await Account.open("alice", dir);
+    try {
+      assert.deepEqual(a.messages("Inbox").map((m) => m.threadId), [7, 8, 9]);
+      assert.deepEqual(a.messages("Archive").map((m) => m.threadId), [7], "a copy shares it");
+      // Replies to old messages find them by Message-ID; new threads do not reuse ids.
+      await a.add(mail(t0, "Message-ID: <r@x>", "Subject: Re: B", "References: <b@x>"));
+      await a.add(mail(t0, "Message-ID: <n@x>", "Subject: New"));
+      const [, , , r, n] = a.messages("Inbox").map((m) => m.threadId);
+      assert.equal(r, 8);
+      assert.ok(n! > 10, `new thread ${n} above every old id`);
+    } finally {
+      a.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

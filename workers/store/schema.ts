@@ -52,16 +52,44 @@ const migrations: string[] = [
   `,
   // 2: full-text index (FTS5 trigram) for SEARCH, date and size indexes.
   searchMigration,
+  // 3: thread ids (see thread.ts and Account.addBatch). Existing messages: copies of one
+  // Message-ID share a thread, the rest are each their own; their references are not
+  // known without reading every file, so only their own Message-IDs are recorded.
+  `
+  ALTER TABLE messages ADD COLUMN thread_id INTEGER;
+  CREATE INDEX messages_by_message_id ON messages (message_id);
+  UPDATE messages SET thread_id = CASE WHEN message_id IS NULL THEN id
+    ELSE (SELECT min(m.id) FROM messages m WHERE m.message_id = messages.message_id) END;
+  CREATE INDEX messages_by_thread ON messages (mailbox_id, thread_id);
+  -- Every Message-ID seen, own or referenced, and its thread: a reply that arrives
+  -- before its parent leaves the parent's id here, and the parent joins its thread.
+  CREATE TABLE message_refs (
+    message_id TEXT PRIMARY KEY,
+    thread_id INTEGER NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO message_refs (message_id, thread_id)
+    SELECT message_id, min(thread_id) FROM messages WHERE message_id IS NOT NULL
+    GROUP BY message_id;
+  -- Subject fallback: per base subject, the thread of its latest message and that
+  -- message's internal date (ms since epoch).
+  CREATE TABLE thread_subjects (
+    subject TEXT PRIMARY KEY,
+    thread_id INTEGER NOT NULL,
+    last_date INTEGER NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  -- New threads are numbered from here, above every id the rows above used.
+  INSERT INTO meta (key, value) SELECT 'next_thread', coalesce(max(id), 0) + 1 FROM messages;
+  `,
 ];
 
 /** The schema version this code writes. */
 export const schemaVersion = migrations.length;
 
 /**
- * Brings `db` to {@linkcode schemaVersion}.
+ * Brings `db` to {@linkcode schemaVersion} (or to `target`, for tests of an upgrade).
  * @throws Error when the database is newer than this code (a downgrade)
  */
-export function migrate(db: DatabaseSync): void {
+export function migrate(db: DatabaseSync, target = schemaVersion): void {
   const row = db.prepare("PRAGMA user_version").get() as { user_version: number };
   const current = row.user_version;
   if (current > schemaVersion) {
@@ -69,7 +97,7 @@ export function migrate(db: DatabaseSync): void {
       `Cannot open account index: schema version ${current} is newer than this Postern (${schemaVersion})`,
     );
   }
-  for (let v = current; v < schemaVersion; v++) {
+  for (let v = current; v < target; v++) {
     db.exec("BEGIN IMMEDIATE");
     try {
       db.exec(migrations[v]!);

@@ -94,6 +94,8 @@ export type SessionStoreApi = {
 
   mailboxes: Scoped<Record<never, never>, MailboxInfo[]>;
   mailbox: Scoped<{ name: string }, MailboxInfo>;
+  /** The mailbox's UIDs, ascending: what SELECT needs to number messages. */
+  uids: Scoped<{ mailbox: string }, { uids: Uint32Array }>;
   createMailbox: Scoped<{ name: string; specialUse?: string }, MailboxInfo>;
   renameMailbox: Scoped<{ from: string; to: string }, MailboxInfo>;
   deleteMailbox: Scoped<{ name: string }, { ok: true }>;

@@ -100,6 +100,12 @@ export class SessionPort {
       },
       mailboxes: ({ session }) => call(() => store.mailboxes(account(session))),
       mailbox: ({ session, name }) => call(() => store.mailbox(account(session), name)),
+      uids: ({ session, mailbox }, ctx) =>
+        call(async () => {
+          const uids = await store.uids(account(session), mailbox);
+          ctx.transfer(uids.buffer as ArrayBuffer);
+          return { uids };
+        }),
       createMailbox: ({ session, name, specialUse }) =>
         call(() => store.createMailbox(account(session), name, specialUse ?? null)),
       renameMailbox: ({ session, from, to }) =>

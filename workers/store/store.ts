@@ -297,6 +297,11 @@ export class Store {
     return (await this.account(account)).mailbox(name);
   }
 
+  /** A mailbox's UIDs, ascending, in a fresh buffer. */
+  async uids(account: string, mailbox: string): Promise<Uint32Array> {
+    return (await this.account(account)).uids(mailbox);
+  }
+
   /** Usage and limits of an account (RFC 9208). */
   async quota(account: string): Promise<QuotaInfo> {
     const a = await this.account(account);
