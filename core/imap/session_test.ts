@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { TestConn, type TestConnOptions, testTlsFacts, transcript } from "../wire/_test_conn.ts";
 import { ImapSession } from "./session.ts";
+import type { ImapBackend } from "./backend.ts";
 
 const encoder = new TextEncoder();
 
@@ -12,9 +13,14 @@ interface Fixture {
 
 // Fixtures build each state on the previous one: connected → greeted.
 
+/** A backend for tests that never reach storage: any call fails the test. */
+const noBackend = new Proxy({}, {
+  get: (_, name) => () => Promise.reject(new Error(`unexpected backend call ${String(name)}`)),
+}) as ImapBackend;
+
 function connected(options: TestConnOptions = {}): Fixture {
   const conn = new TestConn(options);
-  return { conn, session: new ImapSession(conn) };
+  return { conn, session: new ImapSession(conn, noBackend) };
 }
 
 async function greeted(options: TestConnOptions = {}): Promise<Fixture> {
@@ -27,13 +33,13 @@ async function greeted(options: TestConnOptions = {}): Promise<Fixture> {
 Deno.test("ImapSession.start() greets with STARTTLS and LOGINDISABLED in starttls mode", async () => {
   const { conn, session } = connected({ tlsMode: "starttls" });
   await session.start();
-  await transcript(session, conn, "S: * OK [CAPABILITY IMAP4rev2 STARTTLS LOGINDISABLED]");
+  await transcript(session, conn, "S: * OK [CAPABILITY IMAP4rev1 IMAP4rev2 STARTTLS LOGINDISABLED");
 });
 
-Deno.test("ImapSession.start() greets without STARTTLS on implicit TLS", async () => {
+Deno.test("ImapSession.start() greets without STARTTLS but with AUTH on implicit TLS", async () => {
   const { conn, session } = connected({ tlsMode: "implicit", tls: testTlsFacts });
   await session.start();
-  await transcript(session, conn, "S: * OK [CAPABILITY IMAP4rev2 LOGINDISABLED]");
+  await transcript(session, conn, "S: * OK [CAPABILITY IMAP4rev1 IMAP4rev2 AUTH=PLAIN");
 });
 
 Deno.test("ImapSession.receive() answers CAPABILITY", async () => {
@@ -43,10 +49,10 @@ Deno.test("ImapSession.receive() answers CAPABILITY", async () => {
     conn,
     `
     C: a1 CAPABILITY
-    S: * CAPABILITY IMAP4rev2 STARTTLS LOGINDISABLED
+    S: * CAPABILITY IMAP4rev1 IMAP4rev2 STARTTLS LOGINDISABLED
     S: a1 OK
     C: a2 capability
-    S: * CAPABILITY IMAP4rev2 STARTTLS LOGINDISABLED
+    S: * CAPABILITY IMAP4rev1 IMAP4rev2 STARTTLS LOGINDISABLED
     S: a2 OK
   `,
   );
@@ -97,7 +103,7 @@ Deno.test("ImapSession.receive() starts TLS with a tagged OK go-ahead", async ()
     conn,
     `
     C: a2 CAPABILITY
-    S: * CAPABILITY IMAP4rev2 LOGINDISABLED
+    S: * CAPABILITY IMAP4rev1 IMAP4rev2 AUTH=PLAIN
     S: a2 OK
     C: a3 STARTTLS
     S: a3 BAD
@@ -118,7 +124,7 @@ Deno.test("STARTTLS command injection: pipelined IMAP commands are discarded", a
     conn,
     `
     C: OUT
-    S: * BAD
+    S: OUT BAD
     C: a5 NOOP
     S: a5 OK
   `,
@@ -162,24 +168,24 @@ Deno.test("ImapSession.receive() replies BAD to STARTTLS when tlsMode is none", 
   assert.equal(conn.startTlsCalls.length, 0);
 });
 
-Deno.test("ImapSession.receive() replies untagged BAD to a line without tag and command", async () => {
+Deno.test("ImapSession.receive() replies BAD to lines without a valid tag or command", async () => {
   const { conn, session } = await greeted();
   await transcript(
     session,
     conn,
     `
     C: garbage
-    S: * BAD
+    S: garbage BAD
     C:
     S: * BAD
     C: a1  NOOP
-    S: * BAD
+    S: a1 BAD
     C: a(1 NOOP
     S: * BAD
     C: a* NOOP
     S: * BAD
     C: a1 NO0P
-    S: * BAD
+    S: a1 BAD
   `,
   );
   assert.ok(!conn.closed);
@@ -192,46 +198,47 @@ Deno.test("ImapSession.receive() replies untagged BAD to a command tagged +", as
   await transcript(session, conn, "C: + NOOP\nS: * BAD");
 });
 
-Deno.test("ImapSession.receive() replies NO [UNAVAILABLE] to unknown commands", async () => {
+Deno.test("ImapSession.receive() refuses LOGIN in clear, commands of other states and unknown ones", async () => {
   const { conn, session } = await greeted();
   await transcript(
     session,
     conn,
     `
     C: a1 LOGIN alice secret
-    S: a1 NO [UNAVAILABLE]
+    S: a1 NO [PRIVACYREQUIRED]
     C: a2 SELECT INBOX
-    S: a2 NO [UNAVAILABLE]
+    S: a2 BAD
     C: a3 FROBNICATE
-    S: a3 NO [UNAVAILABLE]
+    S: a3 BAD
   `,
   );
 });
 
-Deno.test("ImapSession.receive() sends BYE and closes after 10 errors", async () => {
+Deno.test("ImapSession.receive() sends BYE and closes after 20 errors", async () => {
   const { conn, session } = await greeted();
-  const nine = Array.from({ length: 9 }, (_, i) => `C: a${i} FOO\nS: a${i} NO`).join("\n");
+  const nine = Array.from({ length: 19 }, (_, i) => `C: a${i} FOO\nS: a${i} BAD`).join("\n");
   await transcript(session, conn, nine);
   assert.ok(!conn.closed);
-  await transcript(session, conn, "C: garbage\nS: * BAD\nS: * BYE");
+  await transcript(session, conn, "C: garbage\nS: garbage BAD\nS: * BYE");
   assert.ok(conn.closed);
 });
 
 Deno.test("ImapSession.receive() accepts an 8192-octet command line", async () => {
   const { conn, session } = await greeted();
-  // "a1 NOOP " + 8182 + CRLF = 8192 octets.
-  await transcript(session, conn, `C: a1 NOOP ${"x".repeat(8182)}\nS: a1 OK`);
+  // "a1 NOOP " + 8182 + CRLF = 8192 octets; NOOP takes no arguments.
+  await transcript(session, conn, `C: a1 NOOP ${"x".repeat(8182)}\nS: a1 BAD`);
+  assert.ok(!conn.closed);
 });
 
 Deno.test("ImapSession.receive() sends BYE and closes on a too-long command line", async () => {
   const { conn, session } = await greeted();
-  await transcript(session, conn, `C: a1 NOOP ${"x".repeat(8183)}\nS: * BYE [TOOBIG]`);
+  await transcript(session, conn, `C: a1 NOOP ${"x".repeat(70_000)}\nS: * BYE [TOOBIG]`);
   assert.ok(conn.closed);
 });
 
 Deno.test("ImapSession.receive() sends BYE and closes when a line passes the cap across chunks", async () => {
   const { conn, session } = await greeted();
-  for (let i = 0; i < 9 && !conn.closed; i++) {
+  for (let i = 0; i < 70 && !conn.closed; i++) {
     await session.receive(new Uint8Array(1000).fill(0x61));
   }
   await transcript(session, conn, "S: * BYE [TOOBIG]");
@@ -290,7 +297,10 @@ Deno.test("ImapSession.receive() never throws and writes only complete lines", a
       assert.ok(out === "" || out.endsWith("\r\n"));
       for (const line of out.split("\r\n").slice(0, -1)) {
         // Untagged or tagged status, never a continuation request.
-        assert.match(line, /^(\* (OK|NO|BAD|BYE|CAPABILITY) |[^+ ]+ (OK|NO|BAD) )/);
+        assert.match(
+          line,
+          /^(\* (OK|NO|BAD|BYE|CAPABILITY|ID|\d+ EXISTS) |\+ |[^+ ]+ (OK|NO|BAD) )/,
+        );
       }
       assert.equal(conn.writtenAfterClose, "");
     }),
