@@ -110,7 +110,7 @@ class AddressCursor {
     return this.pos < this.end ? this.skipLwsp() : 0;
   }
 
-  /** RFC 5322 §3.2.3 dot-atom, with CFWS around the dots (RFC 822 practice). */
+  /** RFC 5322 §3.2.3 dot-atom, with CFWS around the dots (§4.4 obs-local-part, obs-domain). */
   dotAtom(out: { s: string }): Step {
     if (!isAtext(this.c())) return -1;
     let start = this.pos++;

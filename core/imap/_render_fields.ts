@@ -303,3 +303,22 @@ function mergeRfc2231(raw: RawParam[]): RawParam[] {
   }
   return out;
 }
+
+/**
+ * RFC 3282 §2 `Content-Language: 1#Language-tag` as written, comments dropped; an
+ * empty list when nothing is there.
+ */
+export function parseRawLanguages(value: string): string[] {
+  const cur = new ValueCursor(value);
+  const tags: string[] = [];
+  while (!cur.atEnd) {
+    cur.skipCFWS();
+    const start = cur.pos;
+    while (!cur.atEnd && !" \t\r\n,(".includes(cur.peek())) cur.pos++;
+    if (cur.pos > start) tags.push(cur.text.slice(start, cur.pos));
+    cur.skipCFWS();
+    cur.skipTo(",");
+    cur.tryChar(",");
+  }
+  return tags;
+}

@@ -10,8 +10,8 @@
  * - Without UTF8=ACCEPT an octet >= 0x80 forces a literal (RFC 9051 §4.3 quoted strings
  *   are 7-bit; RFC 3501 §4.3 likewise). With it (RFC 6855 §3, RFC 9051 §4.3 QUOTED-CHAR
  *   includes UTF8-2/3/4) valid UTF-8 may be quoted; invalid UTF-8 still goes literal.
- * - CR, LF and NUL are never quoted (RFC 9051 §4.3 TEXT-CHAR); header values reach this
- *   module with NUL already replaced (see _render_fields.ts).
+ * - CR, LF and NUL are never quoted (RFC 9051 §4.3 TEXT-CHAR); a NUL, which no literal
+ *   may hold either, is sent as U+FFFD (as Dovecot does with header values).
  */
 
 const utf8Strict = new TextDecoder("utf-8", { fatal: true });
@@ -34,7 +34,6 @@ export function octets(s: string): Uint8Array {
 
 /** True when the octet string has an octet >= 0x80 that UTF8=ACCEPT cannot quote. */
 function has8bit(s: string, utf8: boolean): boolean {
-  // deno-lint-ignore no-control-regex
   if (!/[\x80-\xff]/.test(s)) return false;
   if (!utf8) return true;
   try {
@@ -65,8 +64,9 @@ const maxEscapes = 4;
  * An nstring (RFC 9051 §4.3): NIL for undefined; quoted when the value has no CR, LF or
  * (without `utf8`) 8-bit octet and at most four `"`/`\`; otherwise a literal.
  */
-export function nstring(s: string | undefined, utf8: boolean): string {
-  if (s === undefined) return "NIL";
+export function nstring(value: string | undefined, utf8: boolean): string {
+  if (value === undefined) return "NIL";
+  const s = value.replaceAll("\0", "\xef\xbf\xbd"); // NUL fits neither form: U+FFFD
   let escapes = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -27,19 +27,24 @@
  * - UTF-8: without UTF8=ACCEPT an 8-bit octet forces a literal; with it (RFC 6855 §3,
  *   RFC 9051 §4.3) valid UTF-8 may be quoted.
  *
- * Known differences from Dovecot 2.3, checked by tests/imap_dovecot_render_test.ts
- * (each names the rule we follow instead):
- * - body-fld-lines: a last line without a line break counts as a line (core/mime's
- *   `Part.lines`, RFC 9051 §7.5.2 "size of the body in text lines"); Dovecot counts LFs.
- * - Bare LF: we count and serve the stored octets; Dovecot converts LF to CRLF on the
- *   fly and counts the converted size (RFC 5322 §2.2 wants CRLF; storing it is the
- *   store's business, not FETCH's).
- * - An invalid Content-Type is text/plain; charset=us-ascii (RFC 2045 §5.2); Dovecot
- *   shows the broken type. An invalid Content-Disposition is NIL (RFC 2183 §2);
- *   Dovecot shows an empty type.
- * - A multipart we cannot split (no boundary parameter or no delimiter line, RFC 2046
- *   §5.1.1) is an application/octet-stream leaf whose body the client can fetch;
- *   Dovecot invents an empty text/plain child.
+ * Known differences from Dovecot 2.3, by the names tests/imap_dovecot_render_test.ts
+ * gives them (each difference there must match one; each names the rule we follow):
+ * - lines-last-line: body-fld-lines counts a last line without a line break (core/mime
+ *   `Part.lines`; RFC 9051 §7.5.2 "size of the body in text lines"); Dovecot counts LFs.
+ * - bare-lf: we count and serve the stored octets; Dovecot rewrites LF to CRLF on the
+ *   fly and counts that (RFC 5322 §2.2 wants CRLF; storing it is not FETCH's business).
+ * - invalid-content-type: an invalid Content-Type is text/plain; charset=us-ascii
+ *   (RFC 2045 §5.2); Dovecot shows the broken type.
+ * - invalid-disposition: an invalid Content-Disposition is NIL (RFC 2183 §2); Dovecot
+ *   shows an empty disposition type.
+ * - unsplittable-multipart: a multipart without boundary or delimiter (RFC 2046 §5.1.1)
+ *   is an application/octet-stream leaf; Dovecot invents an empty text/plain child.
+ * - message-global: message/global encapsulates a message (RFC 9051 §7.5.2
+ *   body-type-msg, RFC 6532 §3.7); Dovecot 2.3 treats it as a leaf.
+ * - non-mime-content-fields: Content-Transfer-Encoding etc. count without MIME-Version
+ *   (core/mime's leniency; RFC 2045 §4 asks for MIME-Version); Dovecot ignores them
+ *   unless MIME-Version or Content-Type is present.
+ * - leaf-subpart, header-fields-no-blank-line, binary-*: see section.ts.
  *
  * @module
  */
@@ -49,6 +54,7 @@ import type { Part } from "../mime/structure.ts";
 import { type Address, parseAddressList } from "./_render_address.ts";
 import {
   firstField,
+  parseRawLanguages,
   parseRawMedia,
   type RawField,
   rawFields,
@@ -189,6 +195,7 @@ interface MimeView {
   md5?: string;
   location?: string;
   disposition?: { type: string; params: RawParam[] };
+  language?: string[];
 }
 
 function mimeView(msg: StoredMessage, part: Part): MimeView {
@@ -224,6 +231,8 @@ function mimeView(msg: StoredMessage, part: Part): MimeView {
   if (description !== undefined) view.description = description.value;
   const md5 = firstField(fields, "content-md5");
   if (md5 !== undefined) view.md5 = md5.value;
+  const language = firstField(fields, "content-language");
+  if (language !== undefined) view.language = parseRawLanguages(language.value);
   const location = firstField(fields, "content-location");
   if (location !== undefined) view.location = location.value;
   const cd = firstField(fields, "content-disposition");
@@ -248,12 +257,12 @@ function params(list: RawParam[], defaultCharset: boolean, utf8: boolean): strin
 }
 
 /** body-ext-1part/body-ext-mpart after md5 or params: disposition, language, location. */
-function extensionTail(part: Part, view: MimeView, utf8: boolean): string {
+function extensionTail(view: MimeView, utf8: boolean): string {
   const d = view.disposition;
   const disposition = d === undefined
     ? "NIL"
     : `(${nstring(d.type, utf8)} ${params(d.params, false, utf8)})`;
-  const langs = part.language;
+  const langs = view.language;
   const language = langs === undefined || langs.length === 0
     ? "NIL"
     : `(${langs.map((l) => nstring(l, utf8)).join(" ")})`;
@@ -267,7 +276,7 @@ function bodyString(msg: StoredMessage, part: Part, extended: boolean, utf8: boo
     let out = "";
     for (const child of part.parts) out += `(${bodyString(msg, child, extended, utf8)})`;
     out += ` ${nstring(view.subtype, utf8)}`;
-    if (extended) out += ` ${params(view.params, false, utf8)}${extensionTail(part, view, utf8)}`;
+    if (extended) out += ` ${params(view.params, false, utf8)}${extensionTail(view, utf8)}`;
     return out;
   }
   const text = part.type === "text";
@@ -286,7 +295,7 @@ function bodyString(msg: StoredMessage, part: Part, extended: boolean, utf8: boo
       bodyString(msg, inner, extended, utf8)
     }) ${part.lines}`;
   }
-  if (extended) out += ` ${nstringNoLf(view.md5, utf8)}${extensionTail(part, view, utf8)}`;
+  if (extended) out += ` ${nstringNoLf(view.md5, utf8)}${extensionTail(view, utf8)}`;
   return out;
 }
 

@@ -7,14 +7,15 @@
  * parsed {@linkcode Section}. Offsets it returns are into the stored file (delivery
  * prefix included, see {@linkcode StoredMessage}). A section that does not exist (part 9
  * of a two-part message, HEADER of a part that is not a message) is the empty string,
- * as Dovecot and Cyrus answer. Use it in two steps when the file is not in memory:
+ * as Dovecot answers. Use it in two steps when the file is not in memory:
  * 1. {@linkcode locateSection} / {@linkcode locateBinary} with the structure alone give a
  *    {@linkcode SectionPlan}: a byte range, or a header range to filter (HEADER.FIELDS),
  *    or a body range to decode (BINARY of base64 or quoted-printable);
  * 2. read the planned range and finish with {@linkcode clipRange} (for a plain range),
  *    {@linkcode filterHeaderFields} or {@linkcode decodeBody}, then {@linkcode clip}.
  * {@linkcode sectionBytes}, {@linkcode binaryBytes} and {@linkcode binarySize} do both
- * steps on a file held in memory.
+ * steps on a file held in memory. Sending is the session's: BINARY data that holds NUL
+ * must go as literal8 (RFC 3516 §4.2 `~{n}`); Dovecot uses it for all decoded data.
  *
  * Implementation notes:
  * - Part numbers (RFC 9051 §6.4.5): a multipart's parts are numbered from 1; a message
@@ -33,6 +34,22 @@
  *   of decoders; 7bit, 8bit and binary are the identity; containers (multipart,
  *   message/*) are sent as stored, since their encoding is always the identity
  *   (RFC 2045 §6.4). Any other encoding is {@linkcode SectionError} "UnknownCte".
+ *
+ * Known differences from Dovecot 2.3 (named as in tests/imap_dovecot_render_test.ts):
+ * - leaf-subpart: BODY[n.1] of a body part n that is neither multipart nor a message
+ *   is empty (RFC 9051 §6.4.5 gives only messages a part 1); Dovecot returns part n.
+ * - header-fields-no-blank-line: HEADER.FIELDS of a header without blank line has no
+ *   blank line (RFC 9051 §6.4.5); Dovecot appends CRLF.
+ * - binary-lenient-decoding: bad quoted-printable or base64 is decoded leniently
+ *   (RFC 2045 §6.7, §6.8); Dovecot answers NO [PARSE].
+ * - binary-invalid-cte: an unparsable Content-Transfer-Encoding is 7bit here as in
+ *   BODYSTRUCTURE; Dovecot's BINARY answers NO [UNKNOWN-CTE].
+ * - binary-container: BINARY[] and BINARY of multipart/message parts are the stored
+ *   octets (identity encoding, RFC 2045 §6.4); Dovecot decodes the parts inside and
+ *   rewrites their headers.
+ * - binary-size-sibling: BINARY.SIZE[n] depends on part n only (RFC 3516 §4.3);
+ *   Dovecot fails it once another part of the message fails to decode.
+ * - bare-lf, unsplittable-multipart, message-global: as in render.ts.
  *
  * @module
  */
@@ -96,6 +113,7 @@ function isMessage(part: Part): boolean {
  * []; undefined when there is no such part.
  *
  * @throws {SectionError} "InvalidSection" for a part number below 1
+ * @see https://www.rfc-editor.org/rfc/rfc9051#section-6.4.5
  */
 export function findPart(root: Part, path: readonly number[]): Part | undefined {
   let cur = root;
@@ -198,7 +216,11 @@ export function locateBinary(root: Part, prefixSize: number, path: readonly numb
   }
 }
 
-/** `[start, end)` narrowed to `partial` (RFC 9051 §6.4.5: past the end is empty). */
+/**
+ * `[start, end)` narrowed to `partial` (RFC 9051 §6.4.5: past the end is empty).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9051#section-6.4.5
+ */
 export function clipRange(
   start: number,
   end: number,
@@ -209,7 +231,11 @@ export function clipRange(
   return { start: from, end: Math.min(end, from + partial.count) };
 }
 
-/** `bytes` narrowed to `partial`; a view, not a copy. */
+/**
+ * `bytes` narrowed to `partial`; a view, not a copy.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9051#section-6.4.5
+ */
 export function clip(bytes: Uint8Array, partial?: Partial): Uint8Array {
   const { start, end } = clipRange(0, bytes.length, partial);
   return bytes.subarray(start, end);
@@ -250,7 +276,11 @@ export function filterHeaderFields(
   return out;
 }
 
-/** Decodes a part body for BINARY, leniently (RFC 2045 §6.7, §6.8). */
+/**
+ * Decodes a part body for BINARY, leniently (RFC 2045 §6.7, §6.8).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc3516#section-4.2
+ */
 export function decodeBody(body: Uint8Array, encoding: "base64" | "quoted-printable"): Uint8Array {
   return encoding === "base64" ? decodeBase64Lenient(body) : decodeQuotedPrintable(body);
 }
@@ -272,6 +302,7 @@ function planBytes(file: Uint8Array, plan: SectionPlan): Uint8Array {
  * BODY[section]<partial> of a message held in memory.
  *
  * @throws {SectionError} see {@linkcode locateSection}
+ * @see https://www.rfc-editor.org/rfc/rfc9051#section-6.4.5
  */
 export function sectionBytes(msg: StoredMessage, section: Section, partial?: Partial): Uint8Array {
   return clip(planBytes(msg.file, locateSection(msg.root, msg.prefixSize, section)), partial);
@@ -281,6 +312,7 @@ export function sectionBytes(msg: StoredMessage, section: Section, partial?: Par
  * BINARY[part]<partial> of a message held in memory.
  *
  * @throws {SectionError} see {@linkcode locateBinary}
+ * @see https://www.rfc-editor.org/rfc/rfc3516#section-4.2
  */
 export function binaryBytes(
   msg: StoredMessage,
@@ -294,6 +326,7 @@ export function binaryBytes(
  * BINARY.SIZE[part] (RFC 3516 §4.3): the octets BINARY[part] would return.
  *
  * @throws {SectionError} see {@linkcode locateBinary}
+ * @see https://www.rfc-editor.org/rfc/rfc3516#section-4.3
  */
 export function binarySize(msg: StoredMessage, path: readonly number[]): number {
   const plan = locateBinary(msg.root, msg.prefixSize, path);
