@@ -116,6 +116,7 @@ export class ImapSession implements Session {
       "QUOTA=RES-MESSAGE",
       "MULTIAPPEND",
       "CONDSTORE",
+      "BINARY",
     );
     return caps.join(" ");
   }

@@ -206,3 +206,31 @@ Deno.test("IMAP: AUTHENTICATE PLAIN (SASL-IR and continuation) and SCRAM-SHA-256
   assert.ok(client.verify(serverFinal));
   await transcript(d.s, d.conn, "C: \nS: d1 OK [CAPABILITY*");
 });
+
+Deno.test("IMAP: BINARY decodes a part, BINARY.SIZE tells its decoded size", async () => {
+  await using store = await TestStore.create();
+  const { s, conn } = await loggedIn(store);
+  const raw = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n" +
+    "Content-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n--b--\r\n";
+  await s.receive(encoder.encode(`a1 APPEND INBOX {${raw.length}+}\r\n${raw}\r\n`));
+  await transcript(
+    s,
+    conn,
+    `
+    S: a1 OK
+    C: a2 EXAMINE INBOX
+    S: * 1 EXISTS
+    S: *
+    S: *
+    S: *
+    S: *
+    S: *
+    S: *
+    S: a2 OK [READ-ONLY]
+    C: a3 FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1])
+    S: * 1 FETCH (BINARY.SIZE[1] 5 BINARY[1] {5}
+    S: hello)
+    S: a3 OK
+  `,
+  );
+});
