@@ -9,12 +9,14 @@
  * {@linkcode outboundWindow} bytes are unflushed.
  */
 
+import type { DomainsConfig } from "../core/config/domains.ts";
 import { configureLogging, type Level, logger } from "../core/log/mod.ts";
 import type { Conn, Session, TlsFacts } from "../core/wire/conn.ts";
 import { StoreLink } from "./_store_link.ts";
 import {
   maxWriteChunk,
   outboundWindow,
+  type ProtocolName,
   protocolVersion,
   type SupervisorMessage,
   type WorkerMessage,
@@ -151,8 +153,20 @@ function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/** What a session factory learns besides the connection and the store link. */
+export interface SessionContext {
+  /** The listener's protocol, from the supervisor's `open`. */
+  readonly protocol: ProtocolName;
+  /** The latest domains configuration the supervisor sent; undefined before the first. */
+  domains(): DomainsConfig | undefined;
+}
+
 /** Makes the session of a new connection; `store` is the worker's link to the store. */
-export type WorkerSessionFactory = (conn: Conn, store: StoreLink) => Session;
+export type WorkerSessionFactory = (
+  conn: Conn,
+  store: StoreLink,
+  context: SessionContext,
+) => Session;
 
 /**
  * Starts the worker side of workers/protocol.ts on `scope` (the worker's global).
@@ -166,6 +180,7 @@ export function runProtocolWorker(
   const conns = new Map<string, WorkerConn>();
   const store = new StoreLink();
   let hostname = "localhost";
+  let domains: DomainsConfig | undefined;
   const log = logger(pkg);
   const post = (m: WorkerMessage, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
 
@@ -196,8 +211,9 @@ export function runProtocolWorker(
         );
         conn.tls = m.tls;
         conns.set(m.cid, conn);
+        const context: SessionContext = { protocol: m.protocol, domains: () => domains };
         conn.enqueue("start", () => {
-          conn.session = factory(conn, store);
+          conn.session = factory(conn, store, context);
           return conn.session.start();
         });
         return;
@@ -228,6 +244,9 @@ export function runProtocolWorker(
       }
       case "store":
         store.attach(m.port);
+        return;
+      case "domains":
+        domains = m.domains;
         return;
       default:
         log.error("unknown supervisor message", { t: (m as { t: string }).t });

@@ -24,8 +24,9 @@
  *   {@linkcode parseWorkerMessage}: a compromised worker must not steer it.
  */
 
+import type { DomainsConfig } from "../core/config/domains.ts";
 import type { Endpoint, TlsFacts, TlsMode } from "../core/wire/conn.ts";
-export type { Endpoint, TlsFacts, TlsMode };
+export type { DomainsConfig, Endpoint, TlsFacts, TlsMode };
 
 /** Bumped on any incompatible change; a worker reporting another version is refused. */
 export const protocolVersion = 1;
@@ -78,6 +79,11 @@ export type SupervisorMessage =
   /** Shutdown: finish sessions (SMTP 421, IMAP BYE) and close them. */
   | { t: "drain" }
   | { t: "ping"; seq: number }
+  /**
+   * The domains configuration in force (recipient resolution, submission senders): sent
+   * when the worker is ready and again whenever it changes.
+   */
+  | { t: "domains"; domains: DomainsConfig }
   /** The worker's port to the store's session API (again after a store restart). */
   | { t: "store"; port: MessagePort };
 

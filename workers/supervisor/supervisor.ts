@@ -99,7 +99,10 @@ export class Supervisor {
         heartbeatMs: config.workers.heartbeat,
         lostFarewell: lost,
         log,
-        onReady: (w) => void this.#linkStore(kind, w),
+        onReady: (w) => {
+          void this.#linkStore(kind, w);
+          if (this.#domains) w.post({ t: "domains", domains: this.#domains });
+        },
         onLost: (w) => this.#unlinkStore(w),
         ...(entry ? { entry } : {}),
       });
@@ -164,7 +167,14 @@ export class Supervisor {
   /** Puts a validated domains configuration in force (initially and on reload). */
   async setDomains(domains: DomainsConfig): Promise<void> {
     this.#domains = domains;
-    await this.#pushAccounts();
+    try {
+      await this.#pushAccounts(); // first: the store must know accounts workers deliver to
+    } finally {
+      // Protocol workers resolve recipients and check senders against it.
+      for (const pool of [this.pools.smtp, this.pools.imap]) {
+        for (const w of pool.workers) if (w.state === "ready") w.post({ t: "domains", domains });
+      }
+    }
   }
 
   async #pushAccounts(): Promise<void> {
