@@ -150,3 +150,46 @@ Deno.test("Store indexes new messages' text in the background once adds go quiet
     // Nothing left for a search to catch up on: the background indexer did it.
     assert.equal(await (await s.account("alice")).indexPendingText(), 0);
   }));
+
+Deno.test("Store commits concurrent adds together, each with its own UID and event", () =>
+  withStore(async (s) => {
+    await s.setAccounts([{ name: "alice", addresses: [] }]);
+    const events: StoreEvent[] = [];
+    s.subscribe((e) => events.push(e));
+    const added = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        s.add("alice", {
+          mailbox: "Inbox",
+          message: new TextEncoder().encode(`Subject: ${i}\r\n\r\n${i}\r\n`),
+        })),
+    );
+    assert.deepEqual(added.map((a) => a.uid).sort((a, b) => a - b), range(1, 50));
+    assert.equal(events.filter((e) => e.kind === "added").length, 50);
+    // Every message is stored with its own bytes.
+    for (const [i, a] of added.entries()) {
+      const bytes = await s.read("alice", "Inbox", a.uid);
+      assert.equal(new TextDecoder().decode(bytes), `Subject: ${i}\r\n\r\n${i}\r\n`);
+    }
+  }));
+
+Deno.test("Store fails only the adds that break the quota when they arrive together", () =>
+  withStore(async (s) => {
+    await s.setAccounts([{ name: "alice", addresses: [], quotaMessages: 10 }]);
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () => s.add("alice", { mailbox: "Inbox", message: msg })),
+    );
+    const ok = results.filter((r) => r.status === "fulfilled").length;
+    const over = results.filter((r) =>
+      r.status === "rejected" && r.reason instanceof StoreError && r.reason.code === "OverQuota"
+    ).length;
+    assert.deepEqual([ok, over], [10, 10]);
+    await assert.rejects(
+      s.add("alice", { mailbox: "Nowhere", message: msg }),
+      (e) =>
+        e instanceof StoreError && e.code === "NoSuchMailbox",
+    );
+  }));
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
