@@ -14,6 +14,7 @@ import { configureLogging, type Level, logger } from "../core/log/mod.ts";
 import type { Conn, Session, TlsFacts } from "../core/wire/conn.ts";
 import { StoreLink } from "./_store_link.ts";
 import {
+  type ListenerSettings,
   maxWriteChunk,
   outboundWindow,
   type ProtocolName,
@@ -153,10 +154,18 @@ function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+const defaultSettings: ListenerSettings = {
+  requireTls: false,
+  pedantic: false,
+  maxMessageSize: 50 * 1024 * 1024,
+};
+
 /** What a session factory learns besides the connection and the store link. */
 export interface SessionContext {
   /** The listener's protocol, from the supervisor's `open`. */
   readonly protocol: ProtocolName;
+  /** The listener's settings from postern.yaml (defaults when unknown). */
+  readonly settings: ListenerSettings;
   /** The latest domains configuration the supervisor sent; undefined before the first. */
   domains(): DomainsConfig | undefined;
 }
@@ -180,6 +189,7 @@ export function runProtocolWorker(
   const conns = new Map<string, WorkerConn>();
   const store = new StoreLink();
   let hostname = "localhost";
+  let listeners: Record<string, ListenerSettings> = {};
   let domains: DomainsConfig | undefined;
   const log = logger(pkg);
   const post = (m: WorkerMessage, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
@@ -189,6 +199,7 @@ export function runProtocolWorker(
     switch (m.t) {
       case "init":
         hostname = m.hostname;
+        listeners = m.listeners ?? {};
         configureLogging({
           level: m.log.level as Level,
           packages: m.log.packages as Record<string, Level>,
@@ -211,7 +222,11 @@ export function runProtocolWorker(
         );
         conn.tls = m.tls;
         conns.set(m.cid, conn);
-        const context: SessionContext = { protocol: m.protocol, domains: () => domains };
+        const context: SessionContext = {
+          protocol: m.protocol,
+          settings: listeners[m.listener] ?? defaultSettings,
+          domains: () => domains,
+        };
         conn.enqueue("start", () => {
           conn.session = factory(conn, store, context);
           return conn.session.start();

@@ -50,6 +50,15 @@ export interface WorkerInit {
   index: number;
   hostname: string;
   log: { level: string; packages: Record<string, string> };
+  /** Per-listener session settings, by listener name. */
+  listeners: Record<string, ListenerSettings>;
+}
+
+/** What a session needs to know about its listener besides the protocol. */
+export interface ListenerSettings {
+  requireTls: boolean;
+  pedantic: boolean;
+  maxMessageSize: number;
 }
 
 /** Supervisor → protocol worker. */

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { bool, duration, enumOf, type Infer, int, list, map, obj, str } from "./schema.ts";
+import { bool, duration, enumOf, type Infer, int, list, map, obj, size, str } from "./schema.ts";
 import { type ConfigProblem, validate, type Validation } from "./validate.ts";
 import { type Level, levels } from "../log/mod.ts";
 
@@ -89,6 +89,20 @@ const listener = obj({
     doc: "Close a connection after this long without bytes; 0 means limits.idleTimeout",
     default: "0",
   }),
+  requireTls: bool({
+    doc:
+      "smtp: refuse mail until the client has started TLS (RFC 3207 §4); starttls listeners only",
+    default: false,
+  }),
+  pedantic: bool({
+    doc:
+      "smtp/submission: refuse sloppy-but-common client behaviour (spaces after MAIL FROM:, bare LF, ...), for testing mail software",
+    default: false,
+  }),
+  maxMessageSize: size({
+    doc: "smtp/submission: largest message accepted, e.g. 50MB (advertised with SIZE)",
+    default: 50 * 1024 * 1024,
+  }),
 }, { doc: "A listener" });
 
 /** Schema of `config/postern.yaml`. */
@@ -140,6 +154,9 @@ export const posternSchema = obj({
       addresses: ["0.0.0.0:25", "[::]:25"],
       tls: "starttls",
       idleTimeout: 0,
+      requireTls: false,
+      pedantic: false,
+      maxMessageSize: 50 * 1024 * 1024,
     }],
   }),
   limits: obj({

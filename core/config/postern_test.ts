@@ -90,6 +90,9 @@ listeners:
       addresses: ["127.0.0.1:587", "[::1]:587", "localhost:1587"],
       tls: "starttls",
       idleTimeout: 0,
+      requireTls: false,
+      pedantic: false,
+      maxMessageSize: 52_428_800,
     },
     {
       name: "imaps",
@@ -97,6 +100,9 @@ listeners:
       addresses: ["0.0.0.0:993"],
       tls: "implicit",
       idleTimeout: 1_800_000,
+      requireTls: false,
+      pedantic: false,
+      maxMessageSize: 52_428_800,
     },
   ]);
 });

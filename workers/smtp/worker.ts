@@ -10,5 +10,8 @@ import { StoreSmtpBackend } from "./backend.ts";
 runProtocolWorker("smtp", (conn, store, context) =>
   new SmtpSession(conn, {
     protocol: context.protocol === "submission" ? "submission" : "smtp",
+    requireTls: context.settings.requireTls,
+    pedantic: context.settings.pedantic,
+    maxMessageSize: context.settings.maxMessageSize,
     backend: new StoreSmtpBackend(conn, store, context.domains),
   }));

@@ -38,18 +38,22 @@ log:
 tls:
   selfSigned: true
 listeners:
+  # pedantic: localserve is for testing mail software, so sloppy clients hear about it.
   - name: smtp
     protocol: smtp
     addresses: ["127.0.0.1:1025", "[::1]:1025"]
     tls: starttls
+    pedantic: true
   - name: submission
     protocol: submission
     addresses: ["127.0.0.1:1587", "[::1]:1587"]
     tls: starttls
+    pedantic: true
   - name: submissions
     protocol: submission
     addresses: ["127.0.0.1:1465", "[::1]:1465"]
     tls: implicit
+    pedantic: true
   - name: imap
     protocol: imap
     addresses: ["127.0.0.1:1143", "[::1]:1143"]

@@ -88,7 +88,17 @@ export class Supervisor {
     this.paths = { dataDir };
     this.limiter = new ConnectionLimiter(config.limits);
     const cores = availableParallelism();
-    const init = { hostname: config.hostname, log: config.log };
+    const init = {
+      hostname: config.hostname,
+      log: config.log,
+      listeners: Object.fromEntries(
+        config.listeners.map((l) => [l.name, {
+          requireTls: l.requireTls,
+          pedantic: l.pedantic,
+          maxMessageSize: l.maxMessageSize,
+        }]),
+      ),
+    };
     const pool = (kind: "smtp" | "imap", size: number, lost: string) => {
       const entry = options.entries?.[kind];
       return new WorkerPool({
